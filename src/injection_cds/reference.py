@@ -1,0 +1,165 @@
+"""Reference data: the shipped table of common injectables, and drug identification.
+
+Drug identity (RULES.md): a HCPCS coding on the drug wins; then the NDC through a loaded
+ASP crosswalk; then the RxNorm ingredient code through the shipped table; then the
+ingredient name in the drug's text or display.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from injection_cds.facts import Drug
+
+_SHIPPED_TABLE = "injectables.csv"
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One drug of the catalog: its HCPCS code, billing unit and flags."""
+
+    name: str
+    hcpcs: str | None
+    amount: Decimal | None  # descriptor amount (per X, or up to X)
+    unit: str | None  # UCUM-ish unit of the descriptor amount
+    up_to: bool = False  # "up to X": one unit for any dose <= X
+    vaccine: bool = False
+    antineoplastic: bool = False
+    hormonal: bool = False
+    self_administered: bool = False
+    allergen: bool = False
+    match_names: tuple[str, ...] = ()
+    rxnorm_ingredients: tuple[str, ...] = ()
+    source: str = ""
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("true", "1", "yes")
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip().lower() for v in value.split("|") if v.strip())
+
+
+def read_catalog_csv(text: str) -> list[CatalogEntry]:
+    """Parse the catalog CSV layout (see ``data/injectables.csv``)."""
+    entries = []
+    for row in csv.DictReader(text.splitlines()):
+        entries.append(
+            CatalogEntry(
+                name=row["name"].strip(),
+                hcpcs=row["hcpcs"].strip() or None,
+                amount=Decimal(row["amount"]) if row["amount"].strip() else None,
+                unit=row["unit"].strip() or None,
+                up_to=_flag(row["up_to"]),
+                vaccine=_flag(row["vaccine"]),
+                antineoplastic=_flag(row["antineoplastic"]),
+                hormonal=_flag(row["hormonal"]),
+                self_administered=_flag(row["self_administered"]),
+                allergen=_flag(row["allergen"]),
+                match_names=_split(row["match_names"]) or (row["name"].strip().lower(),),
+                rxnorm_ingredients=_split(row["rxnorm_ingredients"]),
+                source=row["source"].strip(),
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True)
+class DrugCatalog:
+    """Lookup of drugs by HCPCS code, NDC (crosswalk), RxNorm ingredient and name."""
+
+    entries: tuple[CatalogEntry, ...] = ()
+    ndc_to_hcpcs: dict[str, str] = field(default_factory=dict)  # 11-digit NDC -> HCPCS
+    _by_hcpcs: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
+    _by_rxnorm: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
+    _names: tuple[tuple[re.Pattern[str], CatalogEntry], ...] = field(default=(), repr=False)
+
+    @classmethod
+    def build(
+        cls, entries: list[CatalogEntry], ndc_to_hcpcs: dict[str, str] | None = None
+    ) -> DrugCatalog:
+        """A catalog over these entries (longer names match first: 'insulin glargine')."""
+        names = sorted(
+            ((name, e) for e in entries for name in e.match_names),
+            key=lambda pair: -len(pair[0]),
+        )
+        return cls(
+            entries=tuple(entries),
+            ndc_to_hcpcs=dict(ndc_to_hcpcs or {}),
+            _by_hcpcs={e.hcpcs: e for e in entries if e.hcpcs},
+            _by_rxnorm={code: e for e in entries for code in e.rxnorm_ingredients},
+            _names=tuple(
+                (re.compile(r"(?<![a-z])" + re.escape(name) + r"(?![a-z])"), e)
+                for name, e in names
+            ),
+        )
+
+    @classmethod
+    def shipped(cls) -> DrugCatalog:
+        """The catalog of the shipped table alone."""
+        return _shipped_catalog()
+
+    def identify(self, drug: Drug | None, ndc11: str | None = None) -> CatalogEntry | None:
+        """The catalog entry for a drug, by HCPCS, NDC crosswalk, RxNorm, then name."""
+        if drug is None:
+            return None
+        if drug.hcpcs:
+            entry = self._by_hcpcs.get(drug.hcpcs.upper())
+            return entry or CatalogEntry(name=drug.name, hcpcs=drug.hcpcs.upper(), amount=None,
+                                         unit=None)
+        if ndc11 and ndc11 in self.ndc_to_hcpcs:
+            hcpcs = self.ndc_to_hcpcs[ndc11]
+            return self._by_hcpcs.get(hcpcs) or CatalogEntry(
+                name=drug.name, hcpcs=hcpcs, amount=None, unit=None
+            )
+        for code in drug.rxnorm_codes:
+            if code in self._by_rxnorm:
+                return self._by_rxnorm[code]
+        text = drug.searchable_text()
+        if not text:
+            return None
+        for pattern, entry in self._names:
+            if pattern.search(text):
+                return entry
+        return None
+
+
+@lru_cache(maxsize=1)
+def _shipped_catalog() -> DrugCatalog:
+    text = resources.files("injection_cds.data").joinpath(_SHIPPED_TABLE).read_text("utf-8")
+    return DrugCatalog.build(read_catalog_csv(text))
+
+
+def load_catalog_file(path: Path) -> list[CatalogEntry]:
+    """Extra catalog rows from a CSV file in the shipped layout."""
+    return read_catalog_csv(path.read_text("utf-8"))
+
+
+VACCINE_PRODUCT_CPT_RANGE = (90476, 90759)
+
+
+def is_vaccine_product_code(code: str) -> bool:
+    """A CPT vaccine or toxoid product code (90476-90759)."""
+    return code.isdigit() and VACCINE_PRODUCT_CPT_RANGE[0] <= int(code) <= (
+        VACCINE_PRODUCT_CPT_RANGE[1]
+    )
+
+
+def is_vaccine(drug: Drug | None, catalog: DrugCatalog) -> bool:
+    """A vaccine or toxoid: a CVX code, a CPT product code 90476-90759, or the catalog says so."""
+    if drug is None:
+        return False
+    if drug.cvx or any(is_vaccine_product_code(code) for code in drug.cpt_codes):
+        return True
+    entry = catalog.identify(drug)
+    if entry is not None and entry.vaccine:
+        return True
+    text = drug.searchable_text()
+    return "vaccine" in text or "toxoid" in text

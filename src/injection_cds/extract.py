@@ -17,8 +17,8 @@ from injection_cds.codes import RouteKind
 from injection_cds.facts import (
     Administration,
     AdministrationSource,
-    Concept,
     Coding,
+    Concept,
     Drug,
     EncounterFacts,
     PatientFacts,
@@ -159,7 +159,7 @@ def drug_facts(owner: Json, index: ResourceIndex) -> Drug | None:
 
 # --- reasons -------------------------------------------------------------------------------
 def reason_facts(owner: Json, index: ResourceIndex) -> tuple[Reason, ...]:
-    """reasonCode and reasonReference, each resolved to what it names."""
+    """ReasonCode and reasonReference, each resolved to what it names."""
     reasons = [Reason("code", concept=c) for c in concepts(owner.get("reasonCode"))]
     for raw in owner.get("reasonReference") or ():
         reference = reference_of(raw)
@@ -338,9 +338,7 @@ def _is_encounter_diagnosis(condition: Json) -> bool:
     categories = concepts(condition.get("category"))
     if not categories:
         return True
-    return any(
-        c.code == "encounter-diagnosis" for category in categories for c in category.codings
-    )
+    return any(c.code == "encounter-diagnosis" for category in categories for c in category.codings)
 
 
 def _charge_item_codes(encounter_reference: str, index: ResourceIndex) -> Iterable[Coding]:
@@ -367,9 +365,7 @@ def payer_facts(coverages: Iterable[Json], default_class: str) -> PayerFacts:
         if coverage.get("status") not in (None, "active"):
             continue
         coverage_type = concept(coverage.get("type"))
-        payer_ids = tuple(
-            r for r in (reference_of(p) for p in coverage.get("payor") or ()) if r
-        )
+        payer_ids = tuple(r for r in (reference_of(p) for p in coverage.get("payor") or ()) if r)
         typology = coverage_type.first_code(codes.PAYMENT_TYPOLOGY) if coverage_type else None
         if typology:
             payer_class = codes.PAYMENT_TYPOLOGY_PREFIX.get(typology[:1], default_class)

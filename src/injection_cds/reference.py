@@ -37,6 +37,9 @@ class CatalogEntry:
     match_names: tuple[str, ...] = ()
     rxnorm_ingredients: tuple[str, ...] = ()
     source: str = ""
+    cvx_codes: tuple[str, ...] = ()  # vaccines: the CVX codes this row covers
+    vaccine_kind: str | None = None  # codes.VACCINE_* (Medicare G-code routing, BIL003)
+    components: int = 1  # vaccine components (antigens) for 90460/+90461
 
 
 def _flag(value: str) -> bool:
@@ -66,6 +69,9 @@ def read_catalog_csv(text: str) -> list[CatalogEntry]:
                 match_names=_split(row["match_names"]) or (row["name"].strip().lower(),),
                 rxnorm_ingredients=_split(row["rxnorm_ingredients"]),
                 source=row["source"].strip(),
+                cvx_codes=_split(row.get("cvx") or ""),
+                vaccine_kind=(row.get("vaccine_kind") or "").strip() or None,
+                components=int(row.get("components") or "1"),
             )
         )
     return entries
@@ -79,6 +85,7 @@ class DrugCatalog:
     ndc_to_hcpcs: dict[str, str] = field(default_factory=dict)  # 11-digit NDC -> HCPCS
     _by_hcpcs: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
     _by_rxnorm: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
+    _by_cvx: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
     _names: tuple[tuple[re.Pattern[str], CatalogEntry], ...] = field(default=(), repr=False)
 
     @classmethod
@@ -95,9 +102,9 @@ class DrugCatalog:
             ndc_to_hcpcs=dict(ndc_to_hcpcs or {}),
             _by_hcpcs={e.hcpcs: e for e in entries if e.hcpcs},
             _by_rxnorm={code: e for e in entries for code in e.rxnorm_ingredients},
+            _by_cvx={code: e for e in entries for code in e.cvx_codes},
             _names=tuple(
-                (re.compile(r"(?<![a-z])" + re.escape(name) + r"(?![a-z])"), e)
-                for name, e in names
+                (re.compile(r"(?<![a-z])" + re.escape(name) + r"(?![a-z])"), e) for name, e in names
             ),
         )
 
@@ -106,19 +113,32 @@ class DrugCatalog:
         """The catalog of the shipped table alone."""
         return _shipped_catalog()
 
+    def with_crosswalk(self, ndc_to_hcpcs: dict[str, str]) -> DrugCatalog:
+        """This catalog plus a loaded NDC-HCPCS crosswalk (loaders.load_asp_crosswalk)."""
+        merged = dict(self.ndc_to_hcpcs)
+        merged.update(ndc_to_hcpcs)
+        return DrugCatalog.build(list(self.entries), merged)
+
+    def by_hcpcs(self, code: str) -> CatalogEntry | None:
+        """The catalog row of a HCPCS code, if shipped or loaded."""
+        return self._by_hcpcs.get(code.upper())
+
     def identify(self, drug: Drug | None, ndc11: str | None = None) -> CatalogEntry | None:
-        """The catalog entry for a drug, by HCPCS, NDC crosswalk, RxNorm, then name."""
+        """The catalog entry for a drug, by HCPCS, NDC crosswalk, CVX, RxNorm, then name."""
         if drug is None:
             return None
         if drug.hcpcs:
             entry = self._by_hcpcs.get(drug.hcpcs.upper())
-            return entry or CatalogEntry(name=drug.name, hcpcs=drug.hcpcs.upper(), amount=None,
-                                         unit=None)
+            return entry or CatalogEntry(
+                name=drug.name, hcpcs=drug.hcpcs.upper(), amount=None, unit=None
+            )
         if ndc11 and ndc11 in self.ndc_to_hcpcs:
             hcpcs = self.ndc_to_hcpcs[ndc11]
             return self._by_hcpcs.get(hcpcs) or CatalogEntry(
                 name=drug.name, hcpcs=hcpcs, amount=None, unit=None
             )
+        if drug.cvx and drug.cvx.lstrip("0").zfill(2) in self._by_cvx:
+            return self._by_cvx[drug.cvx.lstrip("0").zfill(2)]
         for code in drug.rxnorm_codes:
             if code in self._by_rxnorm:
                 return self._by_rxnorm[code]
@@ -147,8 +167,9 @@ VACCINE_PRODUCT_CPT_RANGE = (90476, 90759)
 
 def is_vaccine_product_code(code: str) -> bool:
     """A CPT vaccine or toxoid product code (90476-90759)."""
-    return code.isdigit() and VACCINE_PRODUCT_CPT_RANGE[0] <= int(code) <= (
-        VACCINE_PRODUCT_CPT_RANGE[1]
+    return (
+        code.isdigit()
+        and VACCINE_PRODUCT_CPT_RANGE[0] <= int(code) <= (VACCINE_PRODUCT_CPT_RANGE[1])
     )
 
 

@@ -61,9 +61,7 @@ def route_missing_or_uncoded(
 
 
 @per_administration("DOC002", severity="warning", element="dosage.site")
-def site_missing(
-    administration: Administration, visit: VisitFacts, ctx: RuleContext
-) -> str | None:
+def site_missing(administration: Administration, visit: VisitFacts, ctx: RuleContext) -> str | None:
     """Injection site missing.
 
     Why it matters:
@@ -333,9 +331,7 @@ def diagnosis_not_icd10cm(
 
 
 @per_administration("DOC010", severity="warning", element="dosage.dose", orders_too=True)
-def dose_missing(
-    administration: Administration, visit: VisitFacts, ctx: RuleContext
-) -> str | None:
+def dose_missing(administration: Administration, visit: VisitFacts, ctx: RuleContext) -> str | None:
     """Dose missing.
 
     Why it matters:
@@ -381,9 +377,7 @@ def performer_missing(
 
 
 @per_administration("DOC012", severity="warning", element="effectiveDateTime")
-def time_missing(
-    administration: Administration, visit: VisitFacts, ctx: RuleContext
-) -> str | None:
+def time_missing(administration: Administration, visit: VisitFacts, ctx: RuleContext) -> str | None:
     """No administration time.
 
     Why it matters:
@@ -468,7 +462,6 @@ def drug_not_identified(
         return None
     if drug is not None and not drug.resolved:
         return (
-            f"**{drug.name}** ({administration.when}): the Medication it names "
-            "could not be found."
+            f"**{drug.name}** ({administration.when}): the Medication it names could not be found."
         )
     return f"**unidentified drug** ({administration.when}): no medication charted."

@@ -184,3 +184,46 @@ def is_vaccine(drug: Drug | None, catalog: DrugCatalog) -> bool:
         return True
     text = drug.searchable_text()
     return "vaccine" in text or "toxoid" in text
+
+
+# --- loaded CMS data (loaders.py reads the files; these hold what was read) -----------------
+@dataclass(frozen=True)
+class MueEntry:
+    """One row of a CMS MUE table: the unit limit per date of service and its adjudication."""
+
+    code: str
+    limit: int
+    mai: str | None = None  # MUE adjudication indicator: "1" line, "2"/"3" date of service
+    rationale: str | None = None
+
+
+@dataclass(frozen=True)
+class MueTable:
+    """A loaded MUE table (practitioner or outpatient hospital) and the file it came from."""
+
+    kind: str  # codes.MUE_PRACTITIONER | codes.MUE_OUTPATIENT_HOSPITAL
+    source: str  # the file name, shown on the card
+    entries: dict[str, MueEntry] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """A loaded fee schedule: rate per code (and modifier), non-facility and facility."""
+
+    name: str
+    year: int | None
+    source: str
+    rates: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = field(
+        default_factory=dict
+    )  # (code, modifier or "") -> (non-facility rate, facility rate)
+
+    def rate(
+        self, code: str, modifiers: tuple[str, ...] = (), *, facility: bool = False
+    ) -> Decimal | None:
+        """The rate for a code (a modifier-specific row first), facility or not."""
+        for modifier in (*modifiers, ""):
+            found = self.rates.get((code.upper(), modifier.upper()))
+            if found is not None:
+                non_facility, facility_rate = found
+                return (facility_rate or non_facility) if facility else non_facility
+        return None

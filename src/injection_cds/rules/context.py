@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from injection_cds import codes
-from injection_cds.reference import DrugCatalog
+from injection_cds.reference import DrugCatalog, FeeSchedule, MueTable
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class PayerProfile:
     mue_table: str | None = None  # "practitioner" | "outpatient_hospital"
     fee_schedule: str | None = None
     self_administered_drugs: tuple[str, ...] = ("insulin",)
+    ndc_mass_unit: str = "ME"  # NDC unit qualifier for a dose by mass: "ME" (mg) or "GR" (g)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class RuleSettings:
     )
     telehealth_places_of_service: frozenset[str] = frozenset({"02", "10"})
     profiles: dict[str, PayerProfile] = field(default_factory=dict)
+    mue_tables: dict[str, MueTable] = field(default_factory=dict)  # by codes.MUE_* kind
+    fee_schedules: dict[str, FeeSchedule] = field(default_factory=dict)  # by schedule name
 
     def profile_for(self, payer_class: str, payer_ids: tuple[str, ...] = ()) -> PayerProfile:
         """The profile for a payer id, else for its class, else the default profile."""

@@ -107,3 +107,8 @@ def rules_table() -> None:
     from injection_cds.pages import readme_rule_table
 
     click.echo(readme_rule_table())
+
+
+from injection_cds.cli_audit import audit_command  # noqa: E402  (issue 6)
+
+main.add_command(audit_command)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -32,6 +31,7 @@ from injection_cds.audit import run_audit, summary_text
     default=None,
     help="Progress bar (default: only when stderr is a terminal).",
 )
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
 @click.option(
     "--work-dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -43,6 +43,7 @@ def audit_command(
     out_dir: Path,
     workers: int | None,
     progress: bool | None,
+    config_file: str | None,
     work_dir: Path | None,
 ) -> None:
     """Audit Bulk FHIR NDJSON files, Bundles or directories of them.
@@ -50,7 +51,14 @@ def audit_command(
     Groups the MedicationAdministrations by encounter, runs the service's rules (the
     encounter-discharge hook) and writes a worklist, findings.json and report.html.
     """
+    from injection_cds.config import ConfigError, load_config
+    from injection_cds.settings import rule_context_from_config
+
+    try:
+        ctx = rule_context_from_config(load_config(config_file=config_file))
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
     result = run_audit(
-        list(inputs), out_dir, workers=workers, progress=progress, work_dir=work_dir
+        list(inputs), out_dir, ctx=ctx, workers=workers, progress=progress, work_dir=work_dir
     )
-    click.echo(summary_text(result), err=sys.stderr.isatty())
+    click.echo(summary_text(result))

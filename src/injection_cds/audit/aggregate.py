@@ -10,6 +10,7 @@ documentation finding, over all billable-candidate administrations.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,7 @@ class Tally:
 
 
 def rate(part: int, whole: int) -> float | None:
-    """part / whole rounded to 4 places, or None when there is nothing to divide."""
+    """The ratio part / whole rounded to 4 places, or None when there is nothing to divide."""
     return round(part / whole, 4) if whole else None
 
 
@@ -131,10 +132,8 @@ class Totals:
             )
             entry = self.billing.setdefault(key, [0, 0.0])
             entry[0] += 1
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 entry[1] += float(line.get("units") or 0)
-            except (TypeError, ValueError):
-                pass
             self.billing_lines += 1
 
     def summary(self) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def discover(inputs: list[Path]) -> list[Path]:
 
 def _open(path: Path) -> io.BufferedIOBase:
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     return path.open("rb")
 
 

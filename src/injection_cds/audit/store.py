@@ -87,7 +87,9 @@ class SpillStore:
 
     def add(self, rows: Iterable[StoreRow]) -> None:
         """Store rows (a later record with the same key replaces an earlier one)."""
-        admins, resources, links = [], [], []
+        admins: list[tuple[str, str, bytes]] = []
+        resources: list[tuple[str, bytes]] = []
+        links: list[tuple[str, str, str]] = []
         for kind, key, group, raw, owner_links in rows:
             if kind == "adm":
                 admins.append((key, group, raw))

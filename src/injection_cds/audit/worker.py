@@ -113,7 +113,9 @@ def evaluate_range(task: tuple[str, str, int]) -> list[GroupResult]:
     reader: StoreReader = _state["reader"]
     ctx: RuleContext = _state["ctx"]
     first, last, _ = task
-    return [audit_group(reader, ctx, group, members) for group, members in reader.groups(first, last)]
+    return [
+        audit_group(reader, ctx, group, members) for group, members in reader.groups(first, last)
+    ]
 
 
 def audit_group(

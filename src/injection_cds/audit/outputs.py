@@ -96,8 +96,8 @@ class Outputs:
                 record["data"] = orjson.loads(finding.data)
             self._spill.write(orjson.dumps(record) + b"\n")
 
-    def finish(self, totals: Totals, meta: dict[str, Any]) -> Path:
-        """Close the worklist and write findings.json; return its path."""
+    def finish(self, totals: Totals, meta: dict[str, Any]) -> dict[str, Any]:
+        """Close the worklist and write findings.json; return its head (all but findings)."""
         self._csv_file.close()
         self._spill.close()
         path = self.out_dir / "findings.json"
@@ -120,7 +120,7 @@ class Outputs:
                     first = False
             out.write(b"\n  ]\n}\n" if not first else b"]\n}\n")
         self._spill_path.unlink()
-        return path
+        return head
 
     def abort(self) -> None:
         """Close the files after a failure."""
@@ -128,5 +128,3 @@ class Outputs:
             self._csv_file.close()
         if not self._spill.closed:
             self._spill.close()
-
-

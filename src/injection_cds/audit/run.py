@@ -101,8 +101,8 @@ def run_audit(
                 "documentation finding / billable-candidate administrations",
             },
         }
-        findings_path = outputs.finish(totals, meta)
-        write_report(findings_path, out_dir / "report.html")
+        head = outputs.finish(totals, meta)
+        write_report(head, out_dir / "report.html")
     return result
 
 
@@ -203,8 +203,7 @@ def summary_text(result: AuditResult) -> str:
         f"{s['skippedRecords']:,} skipped) in {total_s:.1f} s "
         f"({result.rate:,.0f} administrations/s, {result.workers} workers)",
         f"billable candidates {s['billableCandidates']:,}; documentation complete "
-        f"{s['documentationComplete']:,}"
-        + (f" ({complete:.1%})" if complete is not None else ""),
+        f"{s['documentationComplete']:,}" + (f" ({complete:.1%})" if complete is not None else ""),
         f"findings {s['findings']:,}: critical {s['critical']:,}, warning {s['warning']:,}, "
         f"info {s['info']:,}; billing lines {s['billingLines']:,}",
         "wrote "

@@ -416,6 +416,22 @@ def visit_facts(
         patient=patient_facts(patient_json),
         payer=payer_facts(index.of_type("Coverage"), default_payer_class),
         procedures=procedure_facts(index),
+        counselling_documented=counselling_documented(index),
+        extra={"patient": f"Patient/{patient_json.get('id')}"} if patient_json else (
+            {"patient": f"Patient/{patient_id}"} if patient_id else {}
+        ),
+    )
+
+
+def counselling_documented(index: ResourceIndex) -> bool:
+    """Vaccine counselling (90460/90461) is documented: an Immunization with ``education``.
+
+    FHIR R4 records the vaccine information given to the patient or guardian in
+    ``Immunization.education`` (documentType / reference / presentationDate); an Immunization
+    sent in the call (prefetch or context) with a non-empty ``education`` counts.
+    """
+    return any(
+        bool(immunization.get("education")) for immunization in index.of_type("Immunization")
     )
 
 

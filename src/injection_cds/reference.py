@@ -113,11 +113,15 @@ class DrugCatalog:
         """The catalog of the shipped table alone."""
         return _shipped_catalog()
 
-    def with_crosswalk(self, ndc_to_hcpcs: dict[str, str]) -> DrugCatalog:
-        """This catalog plus a loaded NDC-HCPCS crosswalk (loaders.load_asp_crosswalk)."""
+    def with_crosswalk(
+        self, ndc_to_hcpcs: dict[str, str], extra_entries: tuple[CatalogEntry, ...] = ()
+    ) -> DrugCatalog:
+        """This catalog plus a loaded NDC-HCPCS crosswalk and descriptor rows."""
         merged = dict(self.ndc_to_hcpcs)
         merged.update(ndc_to_hcpcs)
-        return DrugCatalog.build(list(self.entries), merged)
+        known = {e.hcpcs for e in self.entries if e.hcpcs}
+        rows = list(self.entries) + [e for e in extra_entries if e.hcpcs not in known]
+        return DrugCatalog.build(rows, merged)
 
     def by_hcpcs(self, code: str) -> CatalogEntry | None:
         """The catalog row of a HCPCS code, if shipped or loaded."""

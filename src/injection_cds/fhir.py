@@ -102,6 +102,12 @@ def _safe_message(error: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "unknown element for this resource type"
     message = str(error.get("msg", "invalid value"))
+    # fhir_core's resource-type mismatch messages quote the resourceType that was sent.
+    if kind == "fhir-validation-wrong-resource-type" or "resource_type" in message:
+        return "a resource of the wrong or an unknown resourceType for this element"
+    value = error.get("input")
+    if isinstance(value, str) and len(value) >= 2 and value in message:
+        return "invalid value"
     return message.removeprefix("Value error, ")
 
 
@@ -126,14 +132,16 @@ def validate_resource(resource: Any, where: str = "resource") -> Json:
         raise InvalidResource([FhirIssue(where, "missing resourceType")])
     model = _model_class(resource_type)
     if model is None:
-        raise InvalidResource(
-            [FhirIssue(f"{where}.resourceType", f"unknown resource type {resource_type!r}")]
-        )
+        raise InvalidResource([FhirIssue(f"{where}.resourceType", "unknown resource type")])
     candidate: Json = resource
     for _ in range(_MAX_FILL_PASSES):
         try:
             model.model_validate(candidate)
             return resource
+        except (KeyError, TypeError, AttributeError, RecursionError):
+            # fhir_core fails this way on some nested documents (a contained resource
+            # with an unknown or non-string resourceType): still invalid FHIR, not a crash.
+            raise InvalidResource([FhirIssue(where, "invalid resource")]) from None
         except ValidationError as exc:
             filled = _fill_missing_required(candidate, exc, resource)
             if filled is None:

@@ -70,7 +70,9 @@ def read_json_body() -> Any:
             "the body must be JSON (Content-Type: application/json)", where="Content-Type"
         )
     raw = request.get_data(cache=False)
-    if len(raw) > limit:
+    # Without Content-Length (chunked), werkzeug stops reading at the limit without an
+    # error: a body that reaches the limit may be truncated, so it is refused too.
+    if len(raw) > limit or (request.content_length is None and len(raw) >= limit):
         raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
     try:
         return orjson.loads(raw)
@@ -156,7 +158,11 @@ def register_error_handlers(app: Flask) -> None:
         if status == 404:
             return _error_response(NotFound("no such resource on this service"))
         if status == 405:
-            return _error_response(MethodNotAllowed("this method is not allowed here"))
+            response = _error_response(MethodNotAllowed("this method is not allowed here"))
+            allowed = getattr(error, "valid_methods", None)
+            if allowed:  # RFC 9110 §15.5.6: a 405 names the allowed methods
+                response.headers["Allow"] = ", ".join(allowed)
+            return response
         issue = Issue(error.description or error.name, None, "processing")
         return Response(
             orjson.dumps(operation_outcome([issue])),

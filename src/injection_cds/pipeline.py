@@ -58,8 +58,12 @@ def find_service(service_id: str) -> ServiceDefinition:
     """The service with this id (404 when there is none)."""
     service = load_services().get(service_id)
     if service is None:
-        raise NotFound(f"no CDS service with id {service_id!r}", where="service id")
+        raise NotFound("no CDS service with this id", where="service id")
     return service
+
+
+# Context fields that are FHIR ids (prefetch tokens): strings when present.
+_CONTEXT_IDS = ("userId", "patientId", "encounterId")
 
 
 def _require_string(body: Mapping[str, Any], name: str) -> str:
@@ -79,17 +83,20 @@ def parse_request(body: Any, service: ServiceDefinition) -> HookRequest:
     if not isinstance(context, dict):
         raise BadRequest("the request must carry 'context' as an object", where="context")
     if hook != service.hook:
-        served = (
-            "it is not a hook this service answers"
-            if hook not in served_hooks()
-            else (f"service {service.id!r} answers {service.hook!r}")
+        # Name the hook this service answers, never the value sent (a request value).
+        served = "no service here answers it" if hook not in served_hooks() else "another does"
+        raise BadRequest(
+            f"service {service.id!r} answers hook {service.hook!r} only; {served}", where="hook"
         )
-        raise BadRequest(f"hook {hook!r} cannot be sent here: {served}", where="hook")
     for name in service.required_context:
         if context.get(name) in (None, "", [], {}):
             raise BadRequest(
                 f"context.{name} is required by hook {service.hook!r}", where=f"context.{name}"
             )
+    for name in _CONTEXT_IDS:
+        value = context.get(name)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise BadRequest(f"context.{name} must be a non-empty string", where=f"context.{name}")
     prefetch = body.get("prefetch", {})
     if not isinstance(prefetch, dict):
         raise BadRequest("'prefetch' must be an object", where="prefetch")

@@ -1,0 +1,935 @@
+"""Builds the per-rule fixtures in ``fixtures/rules/DOC*/``: whole CDS Hooks requests.
+
+The committed JSON files are what people read and curl; this module only writes them, so
+that every fixture is built from the same realistic R4 resources and differs from a
+complete chart by exactly the defect (or the variation) its name says.
+
+    .venv/bin/python tests/fixture_factory.py      # rewrite fixtures/rules/DOC*/*.json
+
+Review the diff before committing: the fixtures are data, not output.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Json = dict[str, Any]
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES_DIR = ROOT / "fixtures" / "rules"
+FHIR_BASE = "https://ehr.example.org/fhir"
+_NAMESPACE = uuid.UUID("0b8f1e52-4a57-4c5e-8d2b-6a3f0c9e7d11")
+
+NDC = "http://hl7.org/fhir/sid/ndc"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CVX = "http://hl7.org/fhir/sid/cvx"
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+V3_ROUTE = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
+V2_SITE = "http://terminology.hl7.org/CodeSystem/v2-0163"
+UCUM = "http://unitsofmeasure.org"
+TYPOLOGY = "urn:oid:2.16.840.1.113883.3.221.5"
+
+CHARTING = "org.injectioncds.medicationadministration-sign"
+DISCHARGE = "encounter-discharge"
+ORDER_SIGN = "order-sign"
+
+PATIENT_ID = "pat-1001"
+ENCOUNTER_ID = "enc-1001"
+USER = "Practitioner/md-7"
+
+
+# --- codes as EHRs send them ---------------------------------------------------------------
+def coding(system: str, code: str, display: str) -> Json:
+    return {"system": system, "code": code, "display": display}
+
+
+ROUTE_IM_SNOMED = {"coding": [coding(SNOMED, "78421000", "Intramuscular route")]}
+ROUTE_SC_SNOMED = {"coding": [coding(SNOMED, "34206005", "Subcutaneous route")]}
+ROUTE_IM_V3 = {"coding": [coding(V3_ROUTE, "IM", "Injection, intramuscular")]}
+ROUTE_SQ_V3 = {"coding": [coding(V3_ROUTE, "SQ", "Injection, subcutaneous")]}
+SITE_RG = {"coding": [coding(V2_SITE, "RG", "Right Gluteus Medius")]}
+SITE_LD = {"coding": [coding(V2_SITE, "LD", "Left Deltoid")]}
+SITE_ABDOMEN_SNOMED = {"coding": [coding(SNOMED, "818983003", "Abdomen")]}
+SITE_LEFT_UPPER_ARM_SNOMED = {"coding": [coding(SNOMED, "368208006", "Left upper arm structure")]}
+
+CEFTRIAXONE = {
+    "coding": [
+        coding(NDC, "0409-7332-01", "Ceftriaxone for Injection USP, 1 g vial"),
+        coding(RXNORM, "1665021", "ceftriaxone 1000 MG Injection"),
+    ],
+    "text": "Ceftriaxone 1 g injection",
+}
+ENOXAPARIN = {
+    "coding": [coding(RXNORM, "854235", "0.4 ML Enoxaparin sodium 100 MG/ML Prefilled Syringe")],
+    "text": "Enoxaparin 40 mg/0.4 mL prefilled syringe",
+}
+CYANOCOBALAMIN = {
+    "coding": [coding(NDC, "0143-9621-25", "Cyanocobalamin Injection USP 1000 mcg/mL, 1 mL vial")],
+    "text": "Cyanocobalamin (vitamin B12) 1000 mcg/mL injection",
+}
+FLU_VACCINE = {
+    "coding": [
+        coding(CVX, "150", "influenza, injectable, quadrivalent, preservative free"),
+    ],
+    "text": "Influenza vaccine, quadrivalent, preservative free, 0.5 mL prefilled syringe",
+}
+FORM_INJECTION_SOLUTION = {"coding": [coding(SNOMED, "385219001", "Injection solution")]}
+FORM_POWDER_FOR_INJECTION = {
+    "coding": [coding(SNOMED, "385223009", "Powder for injection solution")]
+}
+
+
+def dose(value: float, unit: str) -> Json:
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
+# --- resources -----------------------------------------------------------------------------
+def patient() -> Json:
+    return {
+        "resourceType": "Patient",
+        "id": PATIENT_ID,
+        "identifier": [{"system": "urn:oid:1.2.36.146.595.217.0.1", "value": "MRN-1001"}],
+        "gender": "female",
+        "birthDate": "1968-04-12",
+    }
+
+
+def condition(
+    cid: str = "cond-j189",
+    icd: tuple[str, str] | None = ("J18.9", "Pneumonia, unspecified organism"),
+    snomed: tuple[str, str] | None = ("233604007", "Pneumonia"),
+    text: str = "Community-acquired pneumonia",
+) -> Json:
+    codings = []
+    if icd:
+        codings.append(coding(ICD10CM, *icd))
+    if snomed:
+        codings.append(coding(SNOMED, *snomed))
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "clinicalStatus": {
+            "coding": [
+                coding(
+                    "http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"
+                )
+            ]
+        },
+        "verificationStatus": {
+            "coding": [
+                coding(
+                    "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "confirmed",
+                    "Confirmed",
+                )
+            ]
+        },
+        "category": [
+            {
+                "coding": [
+                    coding(
+                        "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "encounter-diagnosis",
+                        "Encounter Diagnosis",
+                    )
+                ]
+            }
+        ],
+        "code": {"coding": codings, "text": text},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "encounter": {"reference": f"Encounter/{ENCOUNTER_ID}"},
+        "recordedDate": "2026-11-24T09:58:00-05:00",
+    }
+
+
+def encounter(*, diagnoses: tuple[str, ...] = ("cond-j189",), finished: bool = False) -> Json:
+    resource: Json = {
+        "resourceType": "Encounter",
+        "id": ENCOUNTER_ID,
+        "status": "finished" if finished else "in-progress",
+        "class": coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory"),
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "participant": [{"individual": {"reference": USER, "display": "Priya Natarajan, MD"}}],
+        "period": {"start": "2026-11-24T09:40:00-05:00"},
+        "serviceProvider": {"reference": "Organization/clinic-1", "display": "Riverside Clinic"},
+    }
+    if finished:
+        resource["period"]["end"] = "2026-11-24T11:05:00-05:00"
+    if diagnoses:
+        resource["diagnosis"] = [
+            {
+                "condition": {"reference": f"Condition/{cid}"},
+                "use": {
+                    "coding": [
+                        coding(
+                            "http://terminology.hl7.org/CodeSystem/diagnosis-role",
+                            "billing",
+                            "Billing",
+                        )
+                    ]
+                },
+                "rank": rank,
+            }
+            for rank, cid in enumerate(diagnoses, start=1)
+        ]
+    return resource
+
+
+def coverage(typology: tuple[str, str] = ("5", "PRIVATE HEALTH INSURANCE")) -> Json:
+    return {
+        "resourceType": "Coverage",
+        "id": "cov-1001",
+        "status": "active",
+        "type": {"coding": [coding(TYPOLOGY, *typology)]},
+        "beneficiary": {"reference": f"Patient/{PATIENT_ID}"},
+        "payor": [{"reference": "Organization/payer-acme", "display": "Acme Health Plan"}],
+    }
+
+
+def medication(
+    code: Json | None = CEFTRIAXONE,
+    *,
+    mid: str = "med1",
+    form: Json | None = FORM_POWDER_FOR_INJECTION,
+    lot: str | None = "C2408A1",
+    expiration: str | None = "2027-06-30",
+) -> Json:
+    resource: Json = {"resourceType": "Medication", "id": mid}
+    if code is not None:
+        resource["code"] = copy.deepcopy(code)
+    if form is not None:
+        resource["form"] = copy.deepcopy(form)
+    batch = {}
+    if lot:
+        batch["lotNumber"] = lot
+    if expiration:
+        batch["expirationDate"] = expiration
+    if batch:
+        resource["batch"] = batch
+    return resource
+
+
+def administration(
+    aid: str = "ma-ceftriaxone-1",
+    *,
+    med: Json | None = None,
+    route: Json | None = ROUTE_IM_SNOMED,
+    site: Json | None = SITE_RG,
+    amount: Json | None = None,
+    dosage_text: str | None = "Ceftriaxone 1 g IM once",
+    effective: str | None = "2026-11-24T10:15:00-05:00",
+    reason_reference: str | None = "cond-j189",
+) -> Json:
+    """A complete, correctly charted administration: every DOC rule passes on it."""
+    med = med if med is not None else medication()
+    resource: Json = {
+        "resourceType": "MedicationAdministration",
+        "id": aid,
+        "contained": [med],
+        "status": "completed",
+        "medicationReference": {"reference": f"#{med['id']}"},
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "context": {"reference": f"Encounter/{ENCOUNTER_ID}"},
+    }
+    if effective:
+        resource["effectiveDateTime"] = effective
+    resource["performer"] = [
+        {
+            "function": {
+                "coding": [
+                    coding(
+                        "http://terminology.hl7.org/CodeSystem/med-admin-perform-function",
+                        "performer",
+                        "Performer",
+                    )
+                ]
+            },
+            "actor": {"reference": "Practitioner/rn-42", "display": "Dana Reyes, RN"},
+        }
+    ]
+    if reason_reference:
+        resource["reasonReference"] = [{"reference": f"Condition/{reason_reference}"}]
+    resource["request"] = {"reference": "MedicationRequest/ord-ceftriaxone-1"}
+    dosage: Json = {}
+    if dosage_text:
+        dosage["text"] = dosage_text
+    if site is not None:
+        dosage["site"] = copy.deepcopy(site)
+    if route is not None:
+        dosage["route"] = copy.deepcopy(route)
+    amount = dose(1, "g") if amount is None else amount
+    if amount:
+        dosage["dose"] = amount
+    resource["dosage"] = dosage
+    return resource
+
+
+def order(
+    oid: str = "ord-ceftriaxone-1",
+    *,
+    drug: Json | None = CEFTRIAXONE,
+    route: Json | None = ROUTE_IM_SNOMED,
+    amount: Json | None = None,
+    reason_reference: str | None = "cond-j189",
+    reason_code: Json | None = None,
+) -> Json:
+    """A draft injection order as an EHR sends it on order-sign."""
+    resource: Json = {
+        "resourceType": "MedicationRequest",
+        "id": oid,
+        "status": "draft",
+        "intent": "order",
+    }
+    if drug is not None:
+        resource["medicationCodeableConcept"] = copy.deepcopy(drug)
+    resource.update(
+        {
+            "subject": {"reference": f"Patient/{PATIENT_ID}"},
+            "encounter": {"reference": f"Encounter/{ENCOUNTER_ID}"},
+            "authoredOn": "2026-11-24T10:02:00-05:00",
+            "requester": {"reference": USER, "display": "Priya Natarajan, MD"},
+        }
+    )
+    if reason_code is not None:
+        resource["reasonCode"] = [reason_code]
+    if reason_reference:
+        resource["reasonReference"] = [{"reference": f"Condition/{reason_reference}"}]
+    instruction: Json = {"text": "1 g IM once", "timing": {"repeat": {"count": 1}}}
+    if route is not None:
+        instruction["route"] = copy.deepcopy(route)
+    amount = dose(1, "g") if amount is None else amount
+    if amount:
+        instruction["doseAndRate"] = [
+            {
+                "type": {
+                    "coding": [
+                        coding(
+                            "http://terminology.hl7.org/CodeSystem/dose-rate-type",
+                            "ordered",
+                            "Ordered",
+                        )
+                    ]
+                },
+                "doseQuantity": amount,
+            }
+        ]
+    resource["dosageInstruction"] = [instruction]
+    return resource
+
+
+# --- requests ------------------------------------------------------------------------------
+def _entry(resource: Json, mode: str | None = None) -> Json:
+    entry: Json = {
+        "fullUrl": f"{FHIR_BASE}/{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+    }
+    if mode:
+        entry["search"] = {"mode": mode}
+    return entry
+
+
+def searchset(resources: list[Json], includes: list[Json] | None = None) -> Json:
+    bundle: Json = {"resourceType": "Bundle", "type": "searchset", "total": len(resources)}
+    entries = [_entry(r, "match") for r in resources]
+    entries += [_entry(r, "include") for r in includes or []]
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def collection(resources: list[Json]) -> Json:
+    return {"resourceType": "Bundle", "type": "collection", "entry": [_entry(r) for r in resources]}
+
+
+def request(
+    hook: str,
+    name: str,
+    subjects: list[Json],
+    *,
+    conditions: list[Json] | None = None,
+    enc: Json | None = None,
+    cov: Json | None = None,
+    includes: list[Json] | None = None,
+) -> Json:
+    """A whole request for ``hook`` with ``subjects`` (administrations or orders)."""
+    conditions = [condition()] if conditions is None else conditions
+    context: Json = {"userId": USER, "patientId": PATIENT_ID, "encounterId": ENCOUNTER_ID}
+    prefetch: Json = {
+        "encounter": enc if enc is not None else encounter(finished=hook == DISCHARGE),
+        "conditions": searchset(conditions),
+        "coverage": searchset([cov if cov is not None else coverage()]),
+        "chargeItems": searchset([]),
+        "patient": patient(),
+    }
+    if hook == CHARTING:
+        context["medicationAdministrations"] = collection(subjects + (includes or []))
+    elif hook == DISCHARGE:
+        prefetch = {
+            "encounter": prefetch["encounter"],
+            "medicationAdministrations": searchset(subjects, includes),
+            **{k: v for k, v in prefetch.items() if k != "encounter"},
+        }
+    else:
+        context["draftOrders"] = collection(subjects)
+    return {
+        "hookInstance": str(uuid.uuid5(_NAMESPACE, name)),
+        "fhirServer": FHIR_BASE,
+        "hook": hook,
+        "context": context,
+        "prefetch": prefetch,
+    }
+
+
+# --- the fixtures --------------------------------------------------------------------------
+Builder = Callable[[str], Json]
+FIXTURES: dict[str, dict[str, tuple[str, Builder]]] = {}
+
+
+def fixture(rule: str, name: str, description: str) -> Callable[[Builder], Builder]:
+    def decorate(build: Builder) -> Builder:
+        FIXTURES.setdefault(rule, {})[name] = (description, build)
+        return build
+
+    return decorate
+
+
+def _without(resource: Json, *path: str) -> Json:
+    """A copy of ``resource`` with the element at ``path`` removed."""
+    result = copy.deepcopy(resource)
+    node = result
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return result
+
+
+# DOC001 route
+@fixture("DOC001", "pass_snomed_im", "IM route coded in SNOMED CT 78421000")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC001", "pass_v3_sq_enoxaparin", "SC enoxaparin, route coded HL7 v3 SQ")
+def _(name: str) -> Json:
+    med = medication(ENOXAPARIN, form=FORM_INJECTION_SOLUTION, lot="7E2K41", expiration="2027-01")
+    ma = administration(
+        "ma-enoxaparin-1",
+        med=med,
+        route=ROUTE_SQ_V3,
+        site=SITE_ABDOMEN_SNOMED,
+        amount=dose(40, "mg"),
+        dosage_text="Enoxaparin 40 mg SC daily",
+    )
+    return request(DISCHARGE, name, [ma])
+
+
+@fixture(
+    "DOC001",
+    "pass_oral_tablet_without_route",
+    "an oral tablet charted without a route is not an injection: no card",
+)
+def _(name: str) -> Json:
+    med = medication(
+        {
+            "coding": [coding(RXNORM, "198440", "Acetaminophen 500 MG Oral Tablet")],
+            "text": "Acetaminophen 500 mg tablet",
+        },
+        form={"coding": [coding(SNOMED, "385055001", "Tablet")]},
+    )
+    ma = administration(
+        "ma-acetaminophen-1",
+        med=med,
+        route=None,
+        site=None,
+        amount=dose(1000, "mg"),
+        dosage_text="Acetaminophen 1000 mg PO once",
+    )
+    return request(CHARTING, name, [ma])
+
+
+@fixture("DOC001", "pass_order_v3_im", "order-sign: the order's route coded HL7 v3 IM")
+def _(name: str) -> Json:
+    return request(ORDER_SIGN, name, [order(route=ROUTE_IM_V3)])
+
+
+@fixture("DOC001", "fail_text_only_route", 'route charted as text only: "IM"')
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration(route={"text": "IM"})])
+
+
+@fixture(
+    "DOC001",
+    "fail_body_site_in_route",
+    "the route carries a body-site code (v2-0163 LD, left deltoid)",
+)
+def _(name: str) -> Json:
+    ma = administration(
+        "ma-b12-1",
+        med=medication(CYANOCOBALAMIN, form=FORM_INJECTION_SOLUTION, expiration="2027-09-30"),
+        route={"coding": [coding(V2_SITE, "LD", "Left Deltoid")]},
+        site=None,
+        amount=dose(1000, "ug"),
+        dosage_text="Cyanocobalamin 1000 mcg IM monthly",
+        reason_reference="cond-d510",
+    )
+    conditions = [
+        condition(
+            "cond-d510",
+            ("D51.0", "Vitamin B12 deficiency anemia due to intrinsic factor deficiency"),
+            ("84027009", "Pernicious anemia"),
+            "Pernicious anemia",
+        )
+    ]
+    return request(
+        CHARTING, name, [ma], conditions=conditions, enc=encounter(diagnoses=("cond-d510",))
+    )
+
+
+@fixture("DOC001", "fail_route_missing", "injectable charted at discharge with no route")
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [administration(route=None)])
+
+
+@fixture("DOC001", "fail_order_route_missing", "order-sign: injection order without a route")
+def _(name: str) -> Json:
+    return request(ORDER_SIGN, name, [order(route=None)])
+
+
+# DOC002 site
+@fixture("DOC002", "pass_v2_site_rg", "site coded in HL7 v2 table 0163 (RG)")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC002", "pass_snomed_site", "site coded in SNOMED CT (left upper arm)")
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [administration(site=SITE_LEFT_UPPER_ARM_SNOMED)])
+
+
+@fixture("DOC002", "pass_order_sign_not_checked", "orders carry no site: DOC002 does not apply")
+def _(name: str) -> Json:
+    return request(ORDER_SIGN, name, [order()])
+
+
+@fixture("DOC002", "fail_site_missing", "IM injection charted without a site")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration(site=None)])
+
+
+@fixture("DOC002", "fail_site_missing_at_discharge", "discharge: SC injection without a site")
+def _(name: str) -> Json:
+    med = medication(ENOXAPARIN, form=FORM_INJECTION_SOLUTION, lot="7E2K41")
+    ma = administration(
+        "ma-enoxaparin-1",
+        med=med,
+        route=ROUTE_SC_SNOMED,
+        site=None,
+        amount=dose(40, "mg"),
+        dosage_text="Enoxaparin 40 mg SC daily",
+    )
+    return request(DISCHARGE, name, [ma])
+
+
+# DOC003 lot
+@fixture("DOC003", "pass_lot_recorded", "contained Medication with batch.lotNumber")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture(
+    "DOC003",
+    "pass_referenced_medication_with_lot",
+    "discharge: Medication referenced, prefetched as an include, with its lot",
+)
+def _(name: str) -> Json:
+    med = medication(mid="med-ceftriaxone-c2408a1")
+    ma = administration()
+    ma.pop("contained")
+    ma["medicationReference"] = {"reference": f"Medication/{med['id']}"}
+    return request(DISCHARGE, name, [ma], includes=[med])
+
+
+@fixture("DOC003", "fail_lot_missing", "batch has an expiration date but no lot number")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration(med=medication(lot=None))])
+
+
+@fixture("DOC003", "fail_vaccine_lot_missing", "influenza vaccine without a lot (critical)")
+def _(name: str) -> Json:
+    med = medication(FLU_VACCINE, form=FORM_INJECTION_SOLUTION, lot=None)
+    ma = administration(
+        "ma-flu-1",
+        med=med,
+        site=SITE_LD,
+        amount=dose(0.5, "mL"),
+        dosage_text="Influenza vaccine 0.5 mL IM",
+        reason_reference="cond-z23",
+    )
+    conditions = [condition("cond-z23", ("Z23", "Encounter for immunization"), None, "Flu shot")]
+    return request(
+        DISCHARGE, name, [ma], conditions=conditions, enc=encounter(diagnoses=("cond-z23",))
+    )
+
+
+# DOC004 expiration
+@fixture("DOC004", "pass_expiration_recorded", "batch.expirationDate recorded")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC004", "pass_expiration_year_month", "expiration charted as year and month")
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [administration(med=medication(expiration="2027-06"))])
+
+
+@fixture("DOC004", "fail_expiration_missing", "batch has a lot but no expiration date")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration(med=medication(expiration=None))])
+
+
+@fixture("DOC004", "fail_no_batch_at_discharge", "discharge: Medication with no batch at all")
+def _(name: str) -> Json:
+    med = medication(lot=None, expiration=None)
+    return request(DISCHARGE, name, [administration(med=med)])
+
+
+# DOC005 expired product
+@fixture("DOC005", "pass_not_expired", "expires months after the administration")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC005", "pass_expires_same_day", "given on the product's last valid day")
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [administration(med=medication(expiration="2026-11-24"))])
+
+
+@fixture(
+    "DOC005",
+    "pass_year_month_expiry_end_of_month",
+    "expiry 2026-11 (valid through 30 November), given 24 November",
+)
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration(med=medication(expiration="2026-11"))])
+
+
+@fixture("DOC005", "fail_expired_before_given", "expired 2026-10-31, given 2026-11-24")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration(med=medication(expiration="2026-10-31"))])
+
+
+@fixture("DOC005", "fail_year_month_expiry_passed", "discharge: expiry 2026-10, given 2026-11-24")
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [administration(med=medication(expiration="2026-10"))])
+
+
+# DOC006 NDC missing
+@fixture("DOC006", "pass_ndc_present", "NDC and RxNorm on the contained Medication")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC006", "fail_rxnorm_only", "drug coded in RxNorm only, no NDC")
+def _(name: str) -> Json:
+    code = {"coding": [CEFTRIAXONE["coding"][1]], "text": CEFTRIAXONE["text"]}
+    return request(CHARTING, name, [administration(med=medication(code))])
+
+
+@fixture("DOC006", "fail_medicaid_no_ndc", "Medicaid patient, drug without NDC (critical)")
+def _(name: str) -> Json:
+    code = {"coding": [CEFTRIAXONE["coding"][1]], "text": CEFTRIAXONE["text"]}
+    return request(
+        DISCHARGE,
+        name,
+        [administration(med=medication(code))],
+        cov=coverage(("2", "MEDICAID")),
+    )
+
+
+# DOC007 NDC malformed
+@fixture("DOC007", "pass_hyphenated_4_4_2", "NDC 0409-7332-01 (10 digits, 4-4-2)")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC007", "pass_11_digit_ndc", "NDC 00409733201 (11 digits, the claim form)")
+def _(name: str) -> Json:
+    code = copy.deepcopy(CEFTRIAXONE)
+    code["coding"][0]["code"] = "00409733201"
+    return request(DISCHARGE, name, [administration(med=medication(code))])
+
+
+@fixture("DOC007", "pass_hyphenated_5_3_2", "NDC 50242-040-62 (10 digits, 5-3-2): omalizumab SC")
+def _(name: str) -> Json:
+    med = medication(
+        {
+            "coding": [coding(NDC, "50242-040-62", "Xolair (omalizumab) 150 mg for injection")],
+            "text": "Omalizumab 150 mg for injection",
+        },
+        lot="3193471",
+        expiration="2027-02-28",
+    )
+    ma = administration(
+        "ma-omalizumab-1",
+        med=med,
+        route=ROUTE_SC_SNOMED,
+        site=SITE_LEFT_UPPER_ARM_SNOMED,
+        amount=dose(150, "mg"),
+        dosage_text="Omalizumab 150 mg SC every 4 weeks",
+        reason_reference="cond-j4550",
+    )
+    conditions = [
+        condition(
+            "cond-j4550",
+            ("J45.50", "Severe persistent asthma, uncomplicated"),
+            ("370221004", "Severe asthma"),
+            "Severe persistent allergic asthma",
+        )
+    ]
+    return request(
+        CHARTING, name, [ma], conditions=conditions, enc=encounter(diagnoses=("cond-j4550",))
+    )
+
+
+@fixture("DOC007", "fail_unhyphenated_10_digit_ndc", "NDC 0409733201: 10 digits without hyphens")
+def _(name: str) -> Json:
+    code = copy.deepcopy(CEFTRIAXONE)
+    code["coding"][0]["code"] = "0409733201"
+    return request(CHARTING, name, [administration(med=medication(code))])
+
+
+@fixture("DOC007", "fail_ndc_wrong_segments", "discharge: NDC 409-7332-01 (3-4-2)")
+def _(name: str) -> Json:
+    code = copy.deepcopy(CEFTRIAXONE)
+    code["coding"][0]["code"] = "409-7332-01"
+    return request(DISCHARGE, name, [administration(med=medication(code))])
+
+
+# DOC008 diagnosis linked
+@fixture("DOC008", "pass_reason_reference", "reasonReference to an ICD-10-CM Condition")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture(
+    "DOC008",
+    "pass_encounter_diagnosis",
+    "no reason on the administration; Encounter.diagnosis carries it",
+)
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [administration(reason_reference=None)])
+
+
+@fixture("DOC008", "pass_order_reason_code", "order-sign: indication in reasonCode (ICD-10-CM)")
+def _(name: str) -> Json:
+    reason = {"coding": [coding(ICD10CM, "J18.9", "Pneumonia, unspecified organism")]}
+    ord_ = order(reason_reference=None, reason_code=reason)
+    return request(ORDER_SIGN, name, [ord_], conditions=[], enc=encounter(diagnoses=()))
+
+
+@fixture(
+    "DOC008",
+    "fail_no_diagnosis",
+    "no reason, no Encounter.diagnosis, no encounter Conditions",
+)
+def _(name: str) -> Json:
+    return request(
+        CHARTING,
+        name,
+        [administration(reason_reference=None)],
+        conditions=[],
+        enc=encounter(diagnoses=()),
+    )
+
+
+@fixture("DOC008", "fail_order_without_indication", "order-sign: no indication anywhere")
+def _(name: str) -> Json:
+    return request(
+        ORDER_SIGN,
+        name,
+        [order(reason_reference=None)],
+        conditions=[],
+        enc=encounter(diagnoses=()),
+    )
+
+
+# DOC009 ICD-10-CM
+@fixture("DOC009", "pass_icd10cm_condition", "linked Condition coded ICD-10-CM and SNOMED CT")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC009", "pass_order_icd10cm", "order-sign: linked Condition coded in ICD-10-CM")
+def _(name: str) -> Json:
+    return request(ORDER_SIGN, name, [order()])
+
+
+@fixture("DOC009", "fail_snomed_only_condition", "linked Condition coded in SNOMED CT only")
+def _(name: str) -> Json:
+    cond = condition(icd=None)
+    return request(CHARTING, name, [administration()], conditions=[cond])
+
+
+@fixture(
+    "DOC009",
+    "fail_order_snomed_reason_code",
+    "order-sign: reasonCode in SNOMED CT only",
+)
+def _(name: str) -> Json:
+    reason = {"coding": [coding(SNOMED, "233604007", "Pneumonia")], "text": "Pneumonia"}
+    return request(ORDER_SIGN, name, [order(reason_reference=None, reason_code=reason)])
+
+
+# DOC010 dose
+@fixture("DOC010", "pass_dose_ucum", "dosage.dose 1 g (UCUM)")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC010", "pass_order_dose", "order-sign: doseAndRate.doseQuantity 1 g")
+def _(name: str) -> Json:
+    return request(ORDER_SIGN, name, [order()])
+
+
+@fixture("DOC010", "fail_dose_missing", "discharge: dosage with route and site but no dose")
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [administration(amount={})])
+
+
+@fixture("DOC010", "fail_order_dose_missing", "order-sign: no doseQuantity")
+def _(name: str) -> Json:
+    return request(ORDER_SIGN, name, [order(amount={})])
+
+
+# DOC011 performer
+@fixture("DOC011", "pass_practitioner_performer", "performer.actor is a Practitioner")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC011", "fail_no_performer", "no performer recorded")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [_without(administration(), "performer")])
+
+
+@fixture("DOC011", "fail_no_performer_at_discharge", "discharge: no performer recorded")
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [_without(administration(), "performer")])
+
+
+# DOC012 time
+@fixture("DOC012", "pass_effective_datetime", "effectiveDateTime recorded")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC012", "pass_effective_period", "effectivePeriod recorded instead")
+def _(name: str) -> Json:
+    ma = administration(effective=None)
+    ma["effectivePeriod"] = {
+        "start": "2026-11-24T10:15:00-05:00",
+        "end": "2026-11-24T10:16:00-05:00",
+    }
+    return request(DISCHARGE, name, [ma])
+
+
+@fixture("DOC012", "fail_no_effective_time", "no effective[x] at all")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration(effective=None)])
+
+
+# DOC013 order link
+@fixture("DOC013", "pass_request_linked", "request links the MedicationRequest")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC013", "fail_no_request", "not linked to an order")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [_without(administration(), "request")])
+
+
+@fixture("DOC013", "fail_no_request_at_discharge", "discharge: not linked to an order")
+def _(name: str) -> Json:
+    return request(DISCHARGE, name, [_without(administration(), "request")])
+
+
+# DOC014 drug identified
+@fixture("DOC014", "pass_contained_medication", "medicationReference to a contained Medication")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@fixture("DOC014", "pass_order_coded_drug", "order-sign: medicationCodeableConcept in RxNorm/NDC")
+def _(name: str) -> Json:
+    return request(ORDER_SIGN, name, [order()])
+
+
+@fixture(
+    "DOC014",
+    "fail_medication_reference_missing",
+    "medicationReference names a Medication that is in neither the resource nor the Bundle",
+)
+def _(name: str) -> Json:
+    ma = administration()
+    ma.pop("contained")
+    ma["medicationReference"] = {"reference": "Medication/med-9931"}
+    return request(CHARTING, name, [ma])
+
+
+@fixture("DOC014", "fail_no_medication", "discharge: no medication[x] at all")
+def _(name: str) -> Json:
+    ma = administration()
+    ma.pop("contained")
+    ma.pop("medicationReference")
+    return request(DISCHARGE, name, [ma])
+
+
+@fixture(
+    "DOC014",
+    "fail_order_contained_medication_missing",
+    "order-sign: medicationReference #med1 but nothing contained",
+)
+def _(name: str) -> Json:
+    ord_ = order(drug=None)
+    ord_["medicationReference"] = {"reference": "#med1"}
+    return request(ORDER_SIGN, name, [ord_])
+
+
+# --- writing -------------------------------------------------------------------------------
+def write_all(root: Path = RULES_DIR) -> list[Path]:
+    written = []
+    lines = [
+        "# Per-rule fixtures (documentation rules)",
+        "",
+        "Whole CDS Hooks requests, one defect (`fail_*`) or one variation (`pass_*`) each.",
+        "Built by `tests/fixture_factory.py`; checked by `tests/test_rule_fixtures.py`.",
+        "Try one: `.venv/bin/injection-cds check fixtures/rules/DOC001/fail_text_only_route.json`",
+        "",
+        "| rule | fixture | hook | what it shows |",
+        "|---|---|---|---|",
+    ]
+    for rule in sorted(FIXTURES):
+        folder = root / rule
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in sorted(FIXTURES[rule]):
+            description, build = FIXTURES[rule][name]
+            body = build(f"{rule}/{name}")
+            path = folder / f"{name}.json"
+            path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
+            written.append(path)
+            lines.append(f"| {rule} | `{name}` | `{body['hook']}` | {description} |")
+    (root / "README.md").write_text("\n".join(lines) + "\n", "utf-8")
+    return written
+
+
+if __name__ == "__main__":
+    paths = write_all()
+    sys.stdout.write(f"wrote {len(paths)} fixtures under {RULES_DIR}\n")

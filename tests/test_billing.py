@@ -87,7 +87,10 @@ def _cards_by_rule(response: dict[str, Any]) -> dict[str, dict[str, Any]]:
 RULE_FIXTURES = sorted(RULES.glob("BIL*/*.json"))
 
 
-@pytest.mark.parametrize("path", RULE_FIXTURES, ids=[f"{p.parent.name}/{p.stem}" for p in RULE_FIXTURES])
+FIXTURE_IDS = [f"{p.parent.name}/{p.stem}" for p in RULE_FIXTURES]
+
+
+@pytest.mark.parametrize("path", RULE_FIXTURES, ids=FIXTURE_IDS)
 def test_rule_fixture(path: Path) -> None:
     rule = path.parent.name
     cards = _cards_by_rule(_call(json.loads(path.read_text()), _fixture_ctx()))
@@ -161,9 +164,9 @@ def test_golden_two_im_injections_with_the_76_and_units_conventions() -> None:
 
 def test_golden_iv_push_plus_im() -> None:
     cards = _golden("iv_push_plus_im")
-    assert [(l["code"], l["units"]) for l in _lines(cards["BIL001"])] == [
+    assert [(ln["code"], ln["units"]) for ln in _lines(cards["BIL001"])] == [
         ("96372", 1), ("J0696", 2)]
-    assert [(l["code"], l["units"]) for l in _finding_lines("iv_push_plus_im", "BIL002")] == [
+    assert [(ln["code"], ln["units"]) for ln in _finding_lines("iv_push_plus_im", "BIL002")] == [
         ("96374", 1), ("J1885", 2)]
 
 
@@ -171,13 +174,13 @@ def test_golden_medicare_flu_shot() -> None:
     cards = _golden("medicare_flu_shot")
     assert "BIL001" not in cards
     assert cards["BIL003"]["indicator"] == "warning"
-    assert [l["code"] for l in _finding_lines("medicare_flu_shot", "BIL003")] == ["G0008"]
+    assert [ln["code"] for ln in _finding_lines("medicare_flu_shot", "BIL003")] == ["G0008"]
 
 
 def test_golden_nurse_visit_99211() -> None:
     cards = _golden("nurse_visit_99211")
     assert cards["BIL004"]["indicator"] == "critical"
-    assert [(l["code"], l["units"]) for l in _lines(cards["BIL001"])] == [
+    assert [(ln["code"], ln["units"]) for ln in _lines(cards["BIL001"])] == [
         ("96372", 1), ("J3420", 1)]
     assert _lines(cards["BIL001"])[1]["diagnoses"] == ["D51.0"]
 
@@ -191,7 +194,7 @@ def test_golden_telehealth() -> None:
 def test_golden_hospital_outpatient() -> None:
     cards = _golden("hospital_outpatient")
     assert cards["BIL005"]["indicator"] == "warning"
-    assert [(l["code"], l["units"]) for l in _lines(cards["BIL001"])] == [
+    assert [(ln["code"], ln["units"]) for ln in _lines(cards["BIL001"])] == [
         ("96372", 1), ("J0696", 4)]
 
 
@@ -199,7 +202,7 @@ def test_golden_medicaid_without_ndc() -> None:
     cards = _golden("medicaid_without_ndc")
     assert cards["DOC006"]["indicator"] == "critical"
     lines = _lines(cards["BIL001"])
-    assert [(l["code"], l["units"]) for l in lines] == [("96372", 1), ("J3420", 1)]
+    assert [(ln["code"], ln["units"]) for ln in lines] == [("96372", 1), ("J3420", 1)]
     assert all("ndc" not in line for line in lines)
 
 

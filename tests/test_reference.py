@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import csv
+import re
+from importlib import resources
+
+from injection_cds import codes
+from injection_cds.facts import Coding, Concept, Drug
+from injection_cds.reference import DrugCatalog, read_catalog_csv
+
+TEXT = resources.files("injection_cds.data").joinpath("injectables.csv").read_text("utf-8")
+HCPCS = re.compile(r"^[A-Z]\d{4}$")
+KINDS = {codes.VACCINE_INFLUENZA, codes.VACCINE_PNEUMOCOCCAL, codes.VACCINE_HEPATITIS_B,
+         codes.VACCINE_COVID19, codes.VACCINE_OTHER}
+
+
+def test_every_row_is_well_formed() -> None:
+    rows = list(csv.DictReader(TEXT.splitlines()))
+    entries = read_catalog_csv(TEXT)
+    assert len(rows) == len(entries)
+    for row, entry in zip(rows, entries, strict=True):
+        assert entry.name and entry.source, row
+        assert all(len(r) == len(rows[0]) for r in [row])
+        if entry.vaccine:
+            assert entry.cvx_codes and entry.vaccine_kind in KINDS and entry.components >= 1
+            assert all(c.isdigit() for c in entry.cvx_codes)
+            assert entry.hcpcs is None
+        elif entry.allergen:
+            assert entry.hcpcs is None
+        else:
+            assert entry.hcpcs and HCPCS.match(entry.hcpcs), row
+            assert entry.amount is not None and entry.amount > 0, row
+            assert entry.unit in {"mg", "mcg", "[iU]", "[USP'U]", "mL", "g"}, row
+        assert all(code.isdigit() for code in entry.rxnorm_ingredients), row
+
+
+def test_the_thirteen_drugs_of_the_rules_are_shipped() -> None:
+    catalog = DrugCatalog.shipped()
+    for code in ("J3420", "J0696", "J1100", "J1071", "J1050", "J1885", "J2550", "J1010",
+                 "J3301", "J0171", "J1815", "J2790", "J0725"):
+        assert catalog.by_hcpcs(code) is not None, code
+
+
+def test_no_code_is_shipped_twice() -> None:
+    entries = read_catalog_csv(TEXT)
+    hcpcs = [e.hcpcs for e in entries if e.hcpcs]
+    cvx = [c for e in entries for c in e.cvx_codes]
+    assert len(hcpcs) == len(set(hcpcs)) and len(cvx) == len(set(cvx))
+
+
+def _drug(*codings: Coding, text: str | None = None) -> Drug:
+    return Drug(concept=Concept(codings, text))
+
+
+def test_identify_by_cvx_rxnorm_and_name() -> None:
+    catalog = DrugCatalog.shipped()
+    flu = catalog.identify(_drug(Coding(codes.CVX, "158")))
+    assert flu is not None and flu.vaccine_kind == codes.VACCINE_INFLUENZA
+    hep_b = catalog.identify(_drug(Coding(codes.CVX, "8")))
+    assert hep_b is not None and hep_b.vaccine_kind == codes.VACCINE_HEPATITIS_B
+    cef = catalog.identify(_drug(Coding(codes.RXNORM, "2193")))
+    assert cef is not None and cef.hcpcs == "J0696"
+    hib = catalog.identify(_drug(text="haemophilus influenzae type b vaccine"))
+    assert hib is None or hib.vaccine_kind != codes.VACCINE_INFLUENZA
+
+
+def test_crosswalk_wins_over_name() -> None:
+    catalog = DrugCatalog.shipped().with_crosswalk({"00409475503": "J2405"})
+    entry = catalog.identify(_drug(text="ondansetron injection"), "00409475503")
+    assert entry is not None and entry.hcpcs == "J2405"

@@ -85,7 +85,7 @@ def run_audit(
         result.seconds["read"] = time.perf_counter() - started
         outputs = Outputs(out_dir, scratch)
         stack.callback(outputs.abort)
-        _evaluate(store, ctx, outputs, totals, bar, workers)
+        _evaluate(store, report_skip, ctx, outputs, totals, bar, workers)
         result.seconds["total"] = time.perf_counter() - started
         result.seconds["audit"] = result.seconds["total"] - result.seconds["read"]
         meta = {
@@ -162,6 +162,7 @@ def _read(
 
 def _evaluate(
     store: SpillStore,
+    skip: Callable[[Skipped], None],
     ctx: RuleContext,
     outputs: Outputs,
     totals: Totals,
@@ -180,6 +181,9 @@ def _evaluate(
             tasks, bounded_map(pool, evaluate_range, tasks, in_flight=2 * workers), strict=True
         ):
             for group in groups:
+                if group.error is not None:
+                    skip(Skipped("(rules)", group.encounter or "-", f"not audited: {group.error}"))
+                    continue
                 totals.add(group)
                 outputs.add(group)
             bar.advance(task[2])

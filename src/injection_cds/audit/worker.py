@@ -87,6 +87,7 @@ class GroupResult:
     department: str
     administrations: list[AdministrationResult]
     findings: list[FindingResult]
+    error: str | None = None  # the rules failed on this group (a bug to report, not data)
 
 
 _state: dict[str, Any] = {}
@@ -113,9 +114,13 @@ def evaluate_range(task: tuple[str, str, int]) -> list[GroupResult]:
     reader: StoreReader = _state["reader"]
     ctx: RuleContext = _state["ctx"]
     first, last, _ = task
-    return [
-        audit_group(reader, ctx, group, members) for group, members in reader.groups(first, last)
-    ]
+    results = []
+    for group, members in reader.groups(first, last):
+        try:
+            results.append(audit_group(reader, ctx, group, members))
+        except Exception as exc:  # noqa: BLE001 - one bad group must not end a night's run
+            results.append(GroupResult(group, "(not audited)", [], [], type(exc).__name__))
+    return results
 
 
 def audit_group(

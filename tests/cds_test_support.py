@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from flask import Flask
 
@@ -98,7 +99,7 @@ class FhirStub:
         with self._lock:
             self.seen.append(Seen(handler.path, dict(handler.headers.items())))
         expected = f"Bearer {self.token}" if self.token else None
-        route = self.routes.get(handler.path)
+        route = self.routes.get(unquote(handler.path))
         if expected and handler.headers.get("Authorization") != expected:
             route = Route({"resourceType": "OperationOutcome"}, status=401)
         elif route is None:

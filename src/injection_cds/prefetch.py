@@ -117,17 +117,14 @@ class FhirClient:
                 return collected
             if body.get("resourceType") == "Bundle":
                 collected.append(body)
-                url = next(
-                    (
-                        link.get("url")
-                        for link in body.get("link") or ()
-                        if isinstance(link, dict) and link.get("relation") == "next"
-                    ),
-                    None,
-                )
+                url = _next_link(url, body)
             else:
                 collected.append(body)
+                url = None
                 break
+        if url is not None:
+            # Stopping here would answer on part of the data, as if the rest did not exist.
+            raise FetchFailed(f"more than {self.max_pages} pages")
         return collected
 
     def _get_json(self, url: str, headers: dict[str, str]) -> dict[str, Any] | None:
@@ -151,6 +148,20 @@ class FhirClient:
         if not isinstance(body, dict):
             raise FetchFailed("not a FHIR resource")
         return body
+
+
+def _next_link(current: str, bundle: Mapping[str, Any]) -> str | None:
+    """The absolute URL of a searchset's ``next`` page, if any (FetchFailed when malformed)."""
+    links = bundle.get("link") or []
+    if not isinstance(links, list):
+        raise FetchFailed("Bundle.link is not an array")
+    for link in links:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            target = link.get("url")
+            if not isinstance(target, str) or not target:
+                raise FetchFailed("a next link without a URL")
+            return urljoin(current, target)
+    return None
 
 
 @dataclass(frozen=True)

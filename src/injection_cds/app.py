@@ -13,6 +13,7 @@ from typing import Any
 import requests
 from flask import Flask
 
+from injection_cds import http_trust  # registers the auth/store config schema before loading
 from injection_cds.config import load_config
 from injection_cds.prefetch import FhirClient
 from injection_cds.rules.context import RuleContext
@@ -46,4 +47,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, config_file: str | No
 
     app.register_blueprint(blueprint)
     register_error_handlers(app)
+    http_trust.init_app(app, settings)  # JWT check, feedback, analytics, card ledger, request log
     return app

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import threading
@@ -86,6 +87,8 @@ STORE_SCHEMA: dict[str, Any] = {
         "sqlite_busy_timeout_ms": {"type": "integer", "minimum": 0, "default": 15000},
     },
 }
+
+log = logging.getLogger("injection_cds.store")
 
 MIGRATIONS = "injection_cds:migrations"
 _COMMENT_MAX = 2000
@@ -238,6 +241,30 @@ def hash_key_from_config(value: str | bytes | None, instance_dir: str | os.PathL
     if value:
         return value.encode("utf-8")
     return load_or_create_hash_key(instance_dir)
+
+
+def store_from_config(config: Mapping[str, Any], *, read_only: bool = False) -> Store:
+    """The store the configuration names (``database_url``, ``hash_key``, ``instance_dir``).
+
+    ``read_only`` (reports): no hash key is loaded or created.
+    """
+    instance_dir = str(config.get("instance_dir") or "instance")
+    url = config.get("database_url") or default_database_url(instance_dir)
+    key = None
+    if not read_only:
+        if not config.get("hash_key") and make_url(url).get_backend_name() != "sqlite":
+            log.warning(
+                "hash_key is not configured: using the key kept in %s; every node sharing "
+                "this database must use the same hash_key",
+                instance_dir,
+            )
+        key = hash_key_from_config(config.get("hash_key"), instance_dir)
+    return Store.from_url(
+        url,
+        key,
+        store_user_comments=bool(config.get("store_user_comments", True)),
+        sqlite_busy_timeout_ms=int(config.get("sqlite_busy_timeout_ms", 15000)),
+    )
 
 
 def _reference_id(kind: str, value: str) -> str:

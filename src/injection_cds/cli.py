@@ -112,3 +112,7 @@ def rules_table() -> None:
 from injection_cds.cli_audit import audit_command  # noqa: E402  (issue 6)
 
 main.add_command(audit_command)
+
+from injection_cds.cli_report import report as report_command  # noqa: E402  (issue 4)
+
+main.add_command(report_command)

@@ -903,6 +903,152 @@ def _(name: str) -> Json:
     return request(ORDER_SIGN, name, [ord_])
 
 
+# --- golden requests (fixtures/golden/<hook>/<name>.request.json) -------------------------
+GOLDEN: dict[str, tuple[str, Builder]] = {}
+
+
+def golden(hook: str, name: str) -> Callable[[Builder], Builder]:
+    def decorate(build: Builder) -> Builder:
+        GOLDEN[f"{hook}/{name}"] = (hook, build)
+        return build
+
+    return decorate
+
+
+def _b12(aid: str = "ma-b12-1", **changes: Any) -> Json:
+    med = medication(
+        CYANOCOBALAMIN,
+        mid="med-b12",
+        form=FORM_INJECTION_SOLUTION,
+        lot=changes.pop("lot", "B12K7730"),
+        expiration="2027-09-30",
+    )
+    options: dict[str, Any] = {
+        "med": med,
+        "site": SITE_LD,
+        "amount": dose(1000, "ug"),
+        "dosage_text": "Cyanocobalamin 1000 mcg IM",
+        "reason_reference": "cond-d510",
+        "effective": "2026-11-24T10:22:00-05:00",
+    }
+    options.update(changes)
+    return administration(aid, **options)
+
+
+def _b12_condition() -> Json:
+    return condition(
+        "cond-d510",
+        ("D51.0", "Vitamin B12 deficiency anemia due to intrinsic factor deficiency"),
+        ("84027009", "Pernicious anemia"),
+        "Pernicious anemia",
+    )
+
+
+@golden(CHARTING, "complete_im_ceftriaxone")
+def _(name: str) -> Json:
+    return request(CHARTING, name, [administration()])
+
+
+@golden(CHARTING, "two_injections_one_incomplete")
+def _(name: str) -> Json:
+    b12 = _b12(route={"text": "IM"}, site=None, lot=None)
+    return request(
+        CHARTING,
+        name,
+        [administration(), b12],
+        conditions=[condition(), _b12_condition()],
+        enc=encounter(diagnoses=("cond-j189", "cond-d510")),
+    )
+
+
+@golden(DISCHARGE, "mixed_visit")
+def _(name: str) -> Json:
+    enoxaparin = administration(
+        "ma-enoxaparin-1",
+        med=medication(ENOXAPARIN, mid="med-enox", form=FORM_INJECTION_SOLUTION, lot="7E2K41"),
+        route=ROUTE_SC_SNOMED,
+        site=None,
+        amount=dose(40, "mg"),
+        dosage_text="Enoxaparin 40 mg SC",
+        effective="2026-11-24T10:40:00-05:00",
+    )
+    acetaminophen = administration(
+        "ma-acetaminophen-1",
+        med=medication(
+            {
+                "coding": [coding(RXNORM, "198440", "Acetaminophen 500 MG Oral Tablet")],
+                "text": "Acetaminophen 500 mg tablet",
+            },
+            mid="med-apap",
+            form={"coding": [coding(SNOMED, "385055001", "Tablet")]},
+        ),
+        route=None,
+        site=None,
+        amount=dose(1000, "mg"),
+        dosage_text="Acetaminophen 1000 mg PO",
+        effective="2026-11-24T10:05:00-05:00",
+    )
+    refused = _b12("ma-b12-2", effective="2026-11-24T10:50:00-05:00")
+    refused["status"] = "not-done"
+    refused["statusReason"] = [
+        {"coding": [coding(SNOMED, "182895007", "Drug declined by patient")]}
+    ]
+    return request(
+        DISCHARGE,
+        name,
+        [administration(), enoxaparin, acetaminophen, refused],
+        conditions=[condition(), _b12_condition()],
+        enc=encounter(diagnoses=("cond-j189", "cond-d510"), finished=True),
+    )
+
+
+@golden(DISCHARGE, "oral_only_no_cards")
+def _(name: str) -> Json:
+    acetaminophen = administration(
+        "ma-acetaminophen-1",
+        med=medication(
+            {
+                "coding": [coding(RXNORM, "198440", "Acetaminophen 500 MG Oral Tablet")],
+                "text": "Acetaminophen 500 mg tablet",
+            },
+            form={"coding": [coding(SNOMED, "385055001", "Tablet")]},
+        ),
+        route={"coding": [coding(SNOMED, "26643006", "Oral route")]},
+        site=None,
+        amount=dose(1000, "mg"),
+        dosage_text="Acetaminophen 1000 mg PO",
+    )
+    return request(DISCHARGE, name, [acetaminophen])
+
+
+@golden(ORDER_SIGN, "complete_order")
+def _(name: str) -> Json:
+    return request(ORDER_SIGN, name, [order()])
+
+
+@golden(ORDER_SIGN, "order_without_route_dose_or_indication")
+def _(name: str) -> Json:
+    return request(
+        ORDER_SIGN,
+        name,
+        [order(route=None, amount={}, reason_reference=None)],
+        conditions=[],
+        enc=encounter(diagnoses=()),
+    )
+
+
+def write_golden_requests(root: Path = ROOT / "fixtures" / "golden") -> list[Path]:
+    written = []
+    for key in sorted(GOLDEN):
+        hook, build = GOLDEN[key]
+        path = root / f"{key}.request.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = build(f"golden/{key}")
+        path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        written.append(path)
+    return written
+
+
 # --- writing -------------------------------------------------------------------------------
 def write_all(root: Path = RULES_DIR) -> list[Path]:
     written = []
@@ -931,5 +1077,5 @@ def write_all(root: Path = RULES_DIR) -> list[Path]:
 
 
 if __name__ == "__main__":
-    paths = write_all()
+    paths = write_all() + write_golden_requests()
     sys.stdout.write(f"wrote {len(paths)} fixtures under {RULES_DIR}\n")

@@ -15,12 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cds_test_support import TOKEN, app_for, operation_outcome_issues
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from injection_cds.synthetic import hook_request
+
+try:  # tests/ is on sys.path, or tests is a package (tests/__init__.py)
+    from cds_test_support import TOKEN, app_for, operation_outcome_issues
+except ImportError:  # pragma: no cover
+    from tests.cds_test_support import TOKEN, app_for, operation_outcome_issues
 
 Json = dict[str, Any]
 MARK = "zqxMARKzqx"

@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cds_test_support import TOKEN, FhirStub, app_for, operation_outcome_issues, searchset
 from flask import Flask
 from flask.testing import FlaskClient
 
 from injection_cds.prefetch import render_template
 from injection_cds.services import load_services
 from injection_cds.synthetic import hook_request
+
+try:  # tests/ is on sys.path, or tests is a package (tests/__init__.py)
+    from cds_test_support import TOKEN, FhirStub, app_for, operation_outcome_issues, searchset
+except ImportError:  # pragma: no cover
+    from tests.cds_test_support import TOKEN, FhirStub, app_for, operation_outcome_issues, searchset
 
 Json = dict[str, Any]
 DISCHARGE = "injection-discharge"

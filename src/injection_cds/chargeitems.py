@@ -112,7 +112,7 @@ def chargeitems(lines: list[billing.ChargeLine], visit: VisitFacts) -> list[dict
 def lines_table(lines: list[billing.ChargeLine]) -> str:
     """The readable markdown table of the lines for the card detail."""
     rows = [
-        "| code | modifiers | units | NDC (N4) | diagnoses | |",
+        "| code | modifiers | units | NDC (N4) | diagnoses | what |",
         "|---|---|---|---|---|---|",
     ]
     for line in lines:

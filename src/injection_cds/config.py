@@ -16,6 +16,8 @@ from typing import Any
 
 import jsonschema
 
+from injection_cds.billing_config import BILLING_SCHEMA
+
 ENV_PREFIX = "INJECTION_CDS_"
 CONFIG_FILE_ENV = "INJECTION_CDS_CONFIG"
 
@@ -62,7 +64,7 @@ def register_section_schema(name: str, schema: Mapping[str, Any]) -> None:
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of the whole configuration."""
-    sections = {name: {"type": "object"} for name in ("billing", "auth")}
+    sections: dict[str, Any] = {"billing": BILLING_SCHEMA, "auth": {"type": "object"}}
     sections.update(_SECTION_SCHEMAS)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

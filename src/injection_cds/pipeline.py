@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from injection_cds import chargeitems as _chargeitems  # noqa: F401  (registers BIL001 card extras)
 from injection_cds import engine
 from injection_cds.cards import build_cards
 from injection_cds.errors import BadRequest, Issue, NotFound, UnprocessableResource

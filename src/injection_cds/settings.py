@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from injection_cds.rules.context import RuleContext, RuleSettings
+from injection_cds.billing_config import context_from_config
+from injection_cds.config import ConfigError
+from injection_cds.rules.context import RuleContext
 
 
 def rule_context_from_config(config: Mapping[str, Any]) -> RuleContext:
-    """The immutable context every rule reads, from the ``billing`` section."""
-    billing = config.get("billing") or {}
-    settings = RuleSettings(
-        default_payer_class=billing.get("default_payer_class", RuleSettings.default_payer_class)
-    )
-    return RuleContext(settings=settings)
+    """The immutable context every rule reads, from the ``billing`` section.
+
+    A reference file the section names that cannot be read is a configuration error, said
+    at start-up, not a failure on the first request.
+    """
+    try:
+        return context_from_config(config.get("billing") or {})
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"billing: {exc}") from None

@@ -53,9 +53,8 @@ def errors(name: str, document: Any) -> list[str]:
 def empty_values(node: Any, path: str = "") -> list[str]:
     """Paths of null, "", [] or {} anywhere (the spec's JSON rule), except ``cards``."""
     found = []
-    if node is None or node == "" or node == [] or node == {}:
-        if path != "/cards":
-            found.append(path or "/")
+    if (node is None or node == "" or node == [] or node == {}) and path != "/cards":
+        found.append(path or "/")
     if isinstance(node, dict):
         for key, value in node.items():
             found += empty_values(value, f"{path}/{key}")
@@ -94,9 +93,7 @@ def test_golden(request_path: Path) -> None:
         request_path.name.replace(".request.json", ".response.json")
     )
     if UPDATE:
-        response_path.write_text(
-            json.dumps(response, indent=2, ensure_ascii=False) + "\n", "utf-8"
-        )
+        response_path.write_text(json.dumps(response, indent=2, ensure_ascii=False) + "\n", "utf-8")
     assert response_path.exists(), f"no golden response; run with UPDATE_GOLDEN=1: {response_path}"
     expected = json.loads(response_path.read_text("utf-8"))
     assert response == expected
@@ -179,9 +176,7 @@ def test_discharge_mixed_visit() -> None:
 
 
 def test_order_without_route_dose_or_indication() -> None:
-    codes = _codes(
-        _golden_response("order-sign", "order_without_route_dose_or_indication")
-    )
+    codes = _codes(_golden_response("order-sign", "order_without_route_dose_or_indication"))
     assert {"DOC001", "DOC008", "DOC010"} <= set(codes)
     assert not {"DOC002", "DOC003", "DOC004", "DOC011", "DOC012", "DOC013"} & set(codes)
 
@@ -218,50 +213,53 @@ def _card(**changes: Any) -> dict[str, Any]:
 
 def test_response_schema_accepts_the_spec_example() -> None:
     assert errors("response", {"cards": []}) == []
-    assert errors(
-        "response",
-        {
-            "cards": [
-                _card(
-                    links=[
-                        {"label": "Google", "url": "https://google.com", "type": "absolute"},
-                        {
-                            "label": "SMART Example App",
-                            "url": "https://smart.example.com/launch",
-                            "type": "smart",
-                            "appContext": '{"session":3456356}',
-                        },
-                    ]
-                ),
-                _card(
-                    uuid=None,
-                    indicator="warning",
-                    overrideReasons=[
-                        {"code": "12354", "system": "http://example.org/o", "display": "Contra"}
-                    ],
-                    suggestions=[
-                        {
-                            "label": "Create",
-                            "uuid": "e56e1945-20b3-4393-8503-a1a20fd73152",
-                            "actions": [
-                                {
-                                    "type": "create",
-                                    "description": "Create a ChargeItem",
-                                    "resource": {"resourceType": "ChargeItem"},
-                                },
-                                {
-                                    "type": "delete",
-                                    "description": "Remove the order",
-                                    "resourceId": "ServiceRequest/1",
-                                },
-                            ],
-                        }
-                    ],
-                    selectionBehavior="any",
-                ),
-            ]
-        },
-    ) == []
+    assert (
+        errors(
+            "response",
+            {
+                "cards": [
+                    _card(
+                        links=[
+                            {"label": "Google", "url": "https://google.com", "type": "absolute"},
+                            {
+                                "label": "SMART Example App",
+                                "url": "https://smart.example.com/launch",
+                                "type": "smart",
+                                "appContext": '{"session":3456356}',
+                            },
+                        ]
+                    ),
+                    _card(
+                        uuid=None,
+                        indicator="warning",
+                        overrideReasons=[
+                            {"code": "12354", "system": "http://example.org/o", "display": "Contra"}
+                        ],
+                        suggestions=[
+                            {
+                                "label": "Create",
+                                "uuid": "e56e1945-20b3-4393-8503-a1a20fd73152",
+                                "actions": [
+                                    {
+                                        "type": "create",
+                                        "description": "Create a ChargeItem",
+                                        "resource": {"resourceType": "ChargeItem"},
+                                    },
+                                    {
+                                        "type": "delete",
+                                        "description": "Remove the order",
+                                        "resourceId": "ServiceRequest/1",
+                                    },
+                                ],
+                            }
+                        ],
+                        selectionBehavior="any",
+                    ),
+                ]
+            },
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -281,7 +279,9 @@ def test_response_schema_accepts_the_spec_example() -> None:
             suggestions=[{"label": "x", "actions": [{"type": "create", "description": "d"}]}],
             selectionBehavior="any",
         ),
-        _card(links=[{"label": "x", "url": "https://x.org", "type": "absolute", "appContext": "c"}]),
+        _card(
+            links=[{"label": "x", "url": "https://x.org", "type": "absolute", "appContext": "c"}]
+        ),
         _card(links=[{"label": "x", "url": "https://x.org"}]),
         _card(extension={}),
         _card(uuid=""),

@@ -58,6 +58,11 @@ document.querySelectorAll("table.sortable th").forEach(function (th, col) {
     rows.forEach(function (row) { body.appendChild(row); });
   });
 });
+var drawn = Array.prototype.filter.call(document.querySelectorAll("svg.chart"), function (svg) {
+  var box = svg.getBoundingClientRect();
+  return box.width > 0 && box.height > 0;
+});
+document.documentElement.dataset.chartsDrawn = String(drawn.length);
 document.documentElement.dataset.ready = "1";
 """
 

@@ -8,16 +8,27 @@ reached the PostgreSQL variants are skipped with the reason.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+import jwt
 import psycopg
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from flask import Flask
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from sqlalchemy.engine import make_url
 
+from injection_cds.app import create_app
 from injection_cds.store import Store
 
 POSTGRES_URL = os.environ.get(
@@ -99,3 +110,96 @@ def store(db_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+# -- HTTP: an app on a given database, and a real JWKS server with signing keys ---------------
+
+HASH_KEY_TEXT = HASH_KEY.decode()
+
+
+@contextmanager
+def app_on(instance_dir: Path, **config: Any) -> Iterator[Flask]:
+    """An app (create_app) whose store and HTTP sessions are closed afterwards."""
+    settings: dict[str, Any] = {"instance_dir": str(instance_dir), "hash_key": HASH_KEY_TEXT}
+    settings.update(config)
+    app = create_app(settings)
+    try:
+        yield app
+    finally:
+        app.extensions["injection_cds.store"].close()
+        app.extensions["injection_cds.verifier"].close()
+        app.extensions["injection_cds.fhir_client"].session.close()
+
+
+class JwtKit:
+    """An EHR's signing keys, its JWK Set served by http.server on a free port, and tokens."""
+
+    iss = "https://ehr.example.org"
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Any] = {
+            "ES384": ec.generate_private_key(ec.SECP384R1()),
+            "RS384": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        }
+        self.kids = {"ES384": "ec384", "RS384": "rsa384"}
+        jwks = {"keys": [self._jwk(alg) for alg in self.keys]}
+        body = json.dumps(jwks).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(200 if self.path == "/jwks.json" else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.jwks_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _jwk(self, alg: str) -> dict[str, Any]:
+        public = self.keys[alg].public_key()
+        kind = ECAlgorithm if alg.startswith("ES") else RSAAlgorithm
+        entry: dict[str, Any] = kind.to_jwk(public, as_dict=True)
+        entry.update({"kid": self.kids[alg], "use": "sig", "alg": alg})
+        return entry
+
+    def auth_config(self) -> dict[str, Any]:
+        """The ``auth`` configuration section trusting this EHR."""
+        return {"issuers": [{"iss": self.iss, "jwks_url": self.jwks_url}], "leeway_seconds": 5}
+
+    def token(self, aud: str, alg: str = "ES384", **claims: Any) -> str:
+        """A signed JWT for ``aud``; claims given as None are left out."""
+        now = int(time.time())
+        payload = {"iss": self.iss, "aud": aud, "iat": now, "exp": now + 300}
+        payload["jti"] = secrets.token_hex(16)
+        payload.update(claims)
+        payload = {k: v for k, v in payload.items() if v is not None}
+        headers = {"kid": self.kids[alg], "typ": "JWT"}
+        return jwt.encode(payload, self.keys[alg], algorithm=alg, headers=headers)
+
+    def close(self) -> None:
+        """Stop the JWKS server."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture(scope="module")
+def jwt_kit() -> Iterator[JwtKit]:
+    """Keys and a live JWKS server for the module's tests."""
+    kit = JwtKit()
+    try:
+        yield kit
+    finally:
+        kit.close()
+
+
+@pytest.fixture
+def make_app() -> Any:
+    """``app_on`` as a fixture (test modules load this file as a plugin, not by import)."""
+    return app_on

@@ -123,7 +123,8 @@ def build_report(
     rules = []
     for counts in store.rule_counts(since):
         ranked = sorted(
-            reasons.get(counts.rule_code, []), key=lambda r: (-r.count, r.label, r.code or "")
+            reasons.get(counts.rule_code, []),
+            key=lambda r: (-r.count, r.code is None, r.label, r.code or ""),
         )
         rules.append(
             RuleStats(

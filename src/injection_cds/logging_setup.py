@@ -97,7 +97,6 @@ def configure_logging(level: str | int = "INFO", stream: IO[str] | None = None) 
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    root.propagate = False
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return handler
 

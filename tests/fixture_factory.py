@@ -518,6 +518,18 @@ def _(name: str) -> Json:
     return request(ORDER_SIGN, name, [order()])
 
 
+@fixture(
+    "DOC002", "pass_iv_push_without_site", "IV push (HL7 v3 IVPUSH) into a line: no site asked"
+)
+def _(name: str) -> Json:
+    ma = administration(
+        route={"coding": [coding(V3_ROUTE, "IVPUSH", "Injection, intravenous, push")]},
+        site=None,
+        dosage_text="Ceftriaxone 1 g IV push over 4 minutes",
+    )
+    return request(CHARTING, name, [ma])
+
+
 @fixture("DOC002", "fail_site_missing", "IM injection charted without a site")
 def _(name: str) -> Json:
     return request(CHARTING, name, [administration(site=None)])

@@ -64,6 +64,9 @@ def route_missing_or_uncoded(
 def site_missing(administration: Administration, visit: VisitFacts, ctx: RuleContext) -> str | None:
     """Injection site missing.
 
+    Not asked of IV push or infusion: the drug goes into a line whose access site is
+    documented with the line, not on each administration.
+
     Why it matters:
         Best practice and audit defence; a second injection's repeat modifier (anatomic,
         59 or XS) needs the site to show the injections were separate.
@@ -81,6 +84,8 @@ def site_missing(administration: Administration, visit: VisitFacts, ctx: RuleCon
         - CPT Assistant May 2010 on separate injections (SOURCES-96372.md §1.3)
     """
     if administration.site is not None:
+        return None
+    if administration.effective_route_kind in codes.IV_ROUTES:
         return None
     return f"{_label(administration)}: no injection site charted."
 

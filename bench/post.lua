@@ -1,10 +1,32 @@
--- wrk script: POST the JSON body in $BENCH_BODY; print one JSON line of results at the end.
+-- wrk script: POST the JSON body in $BENCH_BODY, with a new hookInstance on every request
+-- (as an EHR sends it: each call's cards get new uuids, so the ledger really writes them).
+-- Prints one JSON line of results at the end.
 local path = os.getenv("BENCH_BODY")
+local run = os.getenv("BENCH_RUN") or tostring(os.time())
 local file = assert(io.open(path, "rb"), "cannot open BENCH_BODY " .. tostring(path))
-wrk.method = "POST"
-wrk.body = file:read("*a")
+local body = file:read("*a")
 file:close()
+wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+
+local first, last = body:find('"hookInstance":"[^"]*"')
+assert(first, "the body has no hookInstance")
+local prefix = body:sub(1, first - 1) .. '"hookInstance":"'
+local suffix = '"' .. body:sub(last + 1)
+local counter = 0
+local thread_id = 0
+local next_thread = 0
+
+function setup(thread)
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
+end
+
+function request()
+  counter = counter + 1
+  local instance = string.format("bench-%s-%d-%d", run, thread_id, counter)
+  return wrk.format(nil, nil, nil, prefix .. instance .. suffix)
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

@@ -25,6 +25,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +105,11 @@ def post(url: str, body: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
 
 
 class Server:
-    """``injection-cds serve`` in a child process, with its log in a file."""
+    """``injection-cds serve`` in a child process, with its log in a file.
+
+    The service runs on its defaults (INFO request log lines, SQLite ledger) except for the
+    instance directory, which is temporary.
+    """
 
     def __init__(self, port: int, workers: int, instance_dir: Path, log_path: Path) -> None:
         self.port = port
@@ -113,7 +118,6 @@ class Server:
         env = dict(os.environ)
         env.pop("INJECTION_CDS_CONFIG", None)
         env["INJECTION_CDS_INSTANCE_DIR"] = str(instance_dir)
-        env["INJECTION_CDS_LOG_LEVEL"] = "WARNING"
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
@@ -188,7 +192,7 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 # --- wrk -------------------------------------------------------------------------------------
 def run_wrk(url: str, body_path: Path, connections: int, duration: int) -> dict[str, Any]:
-    env = dict(os.environ, BENCH_BODY=str(body_path))
+    env = dict(os.environ, BENCH_BODY=str(body_path), BENCH_RUN=uuid.uuid4().hex[:12])
     command = [
         "wrk",
         "-t1",
@@ -274,6 +278,25 @@ def machine() -> dict[str, Any]:
     }
 
 
+def load_average() -> float:
+    """The 1-minute load average (other work on the machine skews every figure)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def wait_quiet(limit: float, timeout: float) -> float:
+    """Wait (up to ``timeout`` s) for the 1-minute load average to fall below ``limit``."""
+    deadline = time.monotonic() + timeout
+    load = load_average()
+    while load > limit and time.monotonic() < deadline:
+        print(f"waiting for a quieter machine: load average {load:.2f} > {limit}", flush=True)
+        time.sleep(10)
+        load = load_average()
+    return load
+
+
 def write_bodies(directory: Path, scenarios: list[Scenario]) -> dict[str, Path]:
     paths = {}
     for scenario in scenarios:
@@ -298,6 +321,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     duration = args.duration
     out_dir: Path = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    load_before = (
+        wait_quiet(args.quiet_load, args.quiet_wait) if args.quiet_wait else load_average()
+    )
     started_at = datetime.now(UTC)
     runs: list[dict[str, Any]] = []
     peak_kb: dict[int, int] = {}
@@ -368,6 +394,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     sys.path.insert(0, str(BENCH))
     from stages import run_stage_timings
 
+    load_after = load_average()
     stages = run_stage_timings(stage_scenarios, 20 if args.smoke else 300, SEED)
     return {
         "date": started_at.isoformat(timespec="seconds"),
@@ -382,6 +409,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "smoke": args.smoke,
             "load_generator": "wrk -t1 (one thread), POST of a pre-generated body",
         },
+        "load_average": {"before": load_before, "after_http_runs": load_after},
         "start_to_first_answer_s": start_s,
         "rss": {
             "workers_peak_mb": {str(pid): kb / 1024 for pid, kb in sorted(peak_kb.items())},
@@ -490,6 +518,7 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
     m = result["machine"]
     s = result["settings"]
     rss = result["rss"]
+    load = result["load_average"]
     workers = ", ".join(f"{v:.0f}" for v in rss["workers_peak_mb"].values())
     parts = [
         "# Benchmark results",
@@ -506,6 +535,8 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
         f"{s['seed']}: bodies from `injection_cds.synthetic.hook_request`.",
         "- **Floor**: `POST /_floor` on the same server with the same body (parses the JSON,"
         " answers `{\"cards\": []}`); the ratio is the scenario's req/s over the floor's.",
+        f"- **Load average** (1 min, other work on the machine): {load['before']:.2f} before,"
+        f" {load['after_http_runs']:.2f} after the HTTP runs",
         f"- **Start to first answer**: {result['start_to_first_answer_s']:.2f} s",
         f"- **Peak RSS per worker** (VmHWM): {workers} MB; master {rss['master_mb']:.0f} MB",
         "",
@@ -576,6 +607,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scenarios", default=None, help="comma-separated scenario names")
     parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=None,
+        help="seconds to wait for the load average to fall below --quiet-load (default 120)",
+    )
+    parser.add_argument("--quiet-load", type=float, default=0.5)
+    parser.add_argument(
         "--out-dir", type=Path, default=None, help="default bench/ (temp for smoke)"
     )
     args = parser.parse_args(argv)
@@ -586,6 +624,8 @@ def main(argv: list[str] | None = None) -> int:
         args.duration = 1 if args.smoke else 10
     if args.warmup is None:
         args.warmup = 0 if args.smoke else 2
+    if args.quiet_wait is None:
+        args.quiet_wait = 0 if args.smoke else 120
     if args.concurrency is None:
         args.concurrency = "16" if args.smoke else "1,16"
     temporary = None

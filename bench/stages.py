@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -38,7 +39,8 @@ def time_stages(
     service: str, body: dict[str, Any], iterations: int, instance_dir: Path
 ) -> dict[str, Any]:
     """Median and p95 (ms) of each stage over ``iterations`` calls, after a short warm-up."""
-    app = create_app({"instance_dir": str(instance_dir), "log_level": "WARNING"})
+    logging.getLogger("injection_cds").setLevel(logging.ERROR)  # the loopback-only warning
+    app = create_app({"instance_dir": str(instance_dir), "log_level": "ERROR"})
     ctx = app.extensions["injection_cds.rule_context"]
     store = _open_store(instance_dir)
     raw = orjson.dumps(body)

@@ -216,7 +216,7 @@ def diagnoses_of(administration: Administration, visit: VisitFacts) -> tuple[str
             found.extend(reason.icd10cm)
     elif visit.encounter is not None:
         for diagnosis in visit.encounter.diagnoses:
-            found.extend(diagnosis.codes(codes.ICD10CM))
+            found.extend(diagnosis.icd10cm_codes())
     return tuple(dict.fromkeys(found))
 
 

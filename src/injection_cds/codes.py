@@ -6,6 +6,7 @@ Sources for the systems: RULES.md ("Setting, payer and codes the rules read").
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 # --- code systems -------------------------------------------------------------------------
@@ -27,6 +28,11 @@ PLACE_OF_SERVICE = (
 PAYMENT_TYPOLOGY = "urn:oid:2.16.840.1.113883.3.221.5"
 EDQM_DOSE_FORM = "http://standardterms.edqm.eu"
 UCUM = "http://unitsofmeasure.org"
+
+# Local code systems that carry ICD-10(-CM) codes under their own URI (MIMIC's
+# mimic-diagnosis-icd10, EHR-local systems): the code is ICD-10-CM when it has its shape.
+LOCAL_ICD10_SYSTEM = re.compile(r"icd-?10(?!-?pcs)", re.IGNORECASE)
+ICD10CM_SHAPE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 
 RULES_TOPIC_SYSTEM = "urn:injection-cds:rules"
 OVERRIDE_REASON_SYSTEM = "urn:injection-cds:override-reason"

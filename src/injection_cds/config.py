@@ -1,5 +1,8 @@
 """Configuration: defaults, then ``INJECTION_CDS_*`` environment variables, then a TOML file.
 
+Relative file paths in the TOML file (reference data, JWKS files) are read relative to the
+file's own directory.
+
 The TOML file is named by ``--config`` or ``INJECTION_CDS_CONFIG``; a dict given to
 ``create_app`` (tests) comes last. The merged result is validated with jsonschema, and a
 mistake is reported with its path (``auth.issuers[0].iss: ...``), never a stack trace.
@@ -150,6 +153,35 @@ def from_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
+def _resolve_file_paths(config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Make the file paths a TOML file names relative to that file's directory."""
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            return str(base_dir / value)
+        return value
+
+    billing = config.get("billing")
+    if isinstance(billing, dict):
+        if "asp_crosswalk" in billing:
+            billing["asp_crosswalk"] = resolve(billing["asp_crosswalk"])
+        mue = billing.get("mue")
+        if isinstance(mue, dict):
+            for table in mue:
+                mue[table] = resolve(mue[table])
+        schedules = billing.get("fee_schedules")
+        if isinstance(schedules, dict):
+            for schedule in schedules.values():
+                if isinstance(schedule, dict) and "path" in schedule:
+                    schedule["path"] = resolve(schedule["path"])
+    auth = config.get("auth")
+    if isinstance(auth, dict):
+        for issuer in auth.get("issuers") or ():
+            if isinstance(issuer, dict) and "jwks_file" in issuer:
+                issuer["jwks_file"] = resolve(issuer["jwks_file"])
+    return config
+
+
 def validate(config: Mapping[str, Any]) -> None:
     """Raise ConfigError naming the first problem, by path."""
     validator = jsonschema.Draft202012Validator(schema())
@@ -173,7 +205,8 @@ def load_config(
     config = _merge(copy.deepcopy(DEFAULTS), from_environment(env))
     file_name = config_file or env.get(CONFIG_FILE_ENV)
     if file_name:
-        config = _merge(config, from_toml(Path(file_name)))
+        path = Path(file_name)
+        config = _merge(config, _resolve_file_paths(from_toml(path), path.resolve().parent))
     if overrides:
         config = _merge(config, overrides)
     validate(config)

@@ -45,6 +45,23 @@ class Concept:
         found = self.codes(*systems)
         return found[0] if found else None
 
+    def icd10cm_codes(self) -> tuple[str, ...]:
+        """ICD-10-CM codes, dotted: in the standard system, or in a local ICD-10 system.
+
+        A code in a local system (``.../mimic-diagnosis-icd10``) counts when it has the
+        ICD-10-CM shape; it is returned in the standard dotted form (``E119`` -> ``E11.9``).
+        """
+        found: list[str] = []
+        for c in self.codings:
+            if not c.code or not c.system:
+                continue
+            if c.system == codes.ICD10CM:
+                found.append(c.code)
+            elif codes.LOCAL_ICD10_SYSTEM.search(c.system) and codes.ICD10CM_SHAPE.match(c.code):
+                plain = c.code.replace(".", "")
+                found.append(plain if len(plain) <= 3 else f"{plain[:3]}.{plain[3:]}")
+        return tuple(found)
+
     @property
     def is_coded(self) -> bool:
         """Whether any coding carries both a system and a code."""
@@ -171,7 +188,7 @@ class Reason:
     @property
     def icd10cm(self) -> tuple[str, ...]:
         """ICD-10-CM codes of this reason."""
-        return self.concept.codes(codes.ICD10CM) if self.concept else ()
+        return self.concept.icd10cm_codes() if self.concept else ()
 
 
 @dataclass(frozen=True, slots=True)

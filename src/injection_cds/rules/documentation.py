@@ -281,7 +281,7 @@ def linked_diagnoses(administration: Administration, visit: VisitFacts) -> list[
     if reasons:
         return [r.icd10cm for r in reasons]
     if visit.encounter is not None:
-        return [d.codes(codes.ICD10CM) for d in visit.encounter.diagnoses]
+        return [d.icd10cm_codes() for d in visit.encounter.diagnoses]
     return []
 
 

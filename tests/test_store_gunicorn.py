@@ -37,17 +37,8 @@ def test_four_gunicorn_workers_lose_no_feedback(tmp_path: Path) -> None:
             "INJECTION_CDS_LOG_LEVEL": "WARNING",
         }
     )
-    command = [
-        sys.executable,
-        "-m",
-        "injection_cds.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        "4",
-    ]
-    command = [str(Path(sys.executable).parent / "injection-cds"), *command[3:]]
+    executable = str(Path(sys.executable).parent / "injection-cds")
+    command = [executable, "serve", "--port", str(port), "--workers", "4"]
     server = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

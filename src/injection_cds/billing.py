@@ -38,7 +38,7 @@ from typing import Any
 from injection_cds import codes
 from injection_cds.codes import RouteKind
 from injection_cds.extract import age_on
-from injection_cds.facts import Administration, Drug, Quantity, VisitFacts
+from injection_cds.facts import Administration, Drug, Quantity, Strength, VisitFacts
 from injection_cds.ndc import normalise_ndc
 from injection_cds.reference import CatalogEntry, DrugCatalog, is_vaccine
 from injection_cds.rules.context import PayerProfile, RuleContext
@@ -190,8 +190,27 @@ def first_ndc11(drug: Drug | None) -> str | None:
     return None
 
 
-def ndc_quantity(dose: Quantity | None, profile: PayerProfile) -> tuple[str, Decimal] | None:
-    """The NDC unit qualifier and quantity for the dose given (see the module docstring)."""
+_PRESENTATION_UNITS = frozenset(
+    {"", "1", "vial", "vials", "each", "ea", "syringe", "syringes", "ampule", "ampoule",
+     "pen", "cartridge", "kit", "dose", "{vial}", "{each}", "{syringe}", "{dose}"}
+)
+NDC_MG_NOTE = (
+    "NDC quantity given in mg (ME): most payers expect UN (vials) for powders and ML for "
+    "liquids; chart the product strength (Medication.ingredient.strength) to compute it"
+)
+
+
+def ndc_quantity(
+    dose: Quantity | None, strength: Strength | None, profile: PayerProfile
+) -> tuple[str, Decimal, str | None] | None:
+    """The NDC unit qualifier, quantity and any caveat for the dose given.
+
+    Coders report the package's unit: ML for liquids, UN for vials of powder. So: a dose
+    charted in mL is that many mL; a dose in mass or units with the product's strength is
+    converted — per mL (30 mg/mL) gives ML, per unit of presentation (1 g per vial) gives
+    UN, rounded up to whole vials. Without a strength, mass falls back to ME (or GR where the
+    payer profile says) and units to F2, both valid NUCC qualifiers, with a caveat.
+    """
     if dose is None or dose.value is None:
         return None
     kind = unit_kind(dose_unit(dose))
@@ -199,12 +218,40 @@ def ndc_quantity(dose: Quantity | None, profile: PayerProfile) -> tuple[str, Dec
         return None
     dimension, factor = kind
     if dimension == VOLUME:
-        return codes.NDC_UNIT_ML, dose.value * factor
+        return codes.NDC_UNIT_ML, dose.value * factor, None
+    from_strength = _ndc_from_strength(dose, strength)
+    if from_strength is not None:
+        return from_strength
     if dimension == UNITS:
-        return codes.NDC_UNIT_IU, dose.value
+        return codes.NDC_UNIT_IU, dose.value, None
     if profile.ndc_mass_unit == codes.NDC_UNIT_GRAM:
-        return codes.NDC_UNIT_GRAM, dose.value * factor / 1000
-    return codes.NDC_UNIT_MG, dose.value * factor
+        return codes.NDC_UNIT_GRAM, dose.value * factor / 1000, None
+    return codes.NDC_UNIT_MG, dose.value * factor, NDC_MG_NOTE
+
+
+def _ndc_from_strength(
+    dose: Quantity, strength: Strength | None
+) -> tuple[str, Decimal, str | None] | None:
+    if strength is None or dose.value is None:
+        return None
+    per = convert(
+        strength.numerator.value or Decimal(0), dose_unit(strength.numerator), dose_unit(dose)
+    )
+    if per is None or per <= 0:
+        return None
+    denominator = strength.denominator
+    denominator_value = (
+        denominator.value if denominator is not None and denominator.value else Decimal(1)
+    )
+    denominator_unit = (dose_unit(denominator) or "") if denominator is not None else ""
+    denominator_kind = unit_kind(denominator_unit) if denominator_unit else None
+    if denominator_kind is not None and denominator_kind[0] == VOLUME:
+        millilitres = dose.value / per * denominator_value * denominator_kind[1]
+        return codes.NDC_UNIT_ML, millilitres, None
+    if denominator_unit.lower() in _PRESENTATION_UNITS:
+        presentations = Decimal(math.ceil(dose.value / per * denominator_value))
+        return codes.NDC_UNIT_EACH, presentations, None
+    return None
 
 
 def diagnoses_of(administration: Administration, visit: VisitFacts) -> tuple[str, ...]:
@@ -238,7 +285,8 @@ def drug_line(
     entry = entry_for(drug, ctx.catalog)
     ndc11 = first_ndc11(drug)
     profile = profile_of(visit, ctx)
-    ndc_unit = ndc_quantity(administration.dose, profile) if ndc11 else None
+    strength = drug.strength if drug is not None else None
+    ndc_unit = ndc_quantity(administration.dose, strength, profile) if ndc11 else None
     if entry is None or entry.hcpcs is None:
         code, units = codes.HCPCS_UNCLASSIFIED_DRUG, Units(
             1, "unclassified drug: report the drug name, dose and 11-digit NDC (2400 NTE)"
@@ -255,7 +303,7 @@ def drug_line(
         ndc_quantity=ndc_unit[1] if ndc_unit else None,
         diagnoses=diagnoses_of(administration, visit),
         services=(administration.reference,),
-        note=units.note,
+        note="; ".join(n for n in (units.note, ndc_unit[2] if ndc_unit else None) if n) or None,
     )
 
 

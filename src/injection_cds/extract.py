@@ -26,6 +26,7 @@ from injection_cds.facts import (
     Performer,
     Procedure,
     Reason,
+    Strength,
     VisitFacts,
     coding,
     concept,
@@ -154,7 +155,22 @@ def drug_facts(owner: Json, index: ResourceIndex) -> Drug | None:
         lot_number=batch.get("lotNumber") or None,
         expiration=instant(batch.get("expirationDate")),
         ingredients=tuple(ingredients),
+        strength=_strength(medication),
     )
+
+
+def _strength(medication: Json) -> Strength | None:
+    """The strength of a single-ingredient product, when charted with a numerator value."""
+    strengths: list[Mapping[str, Any]] = []
+    for ingredient in medication.get("ingredient") or ():
+        if isinstance(ingredient, Mapping) and isinstance(ingredient.get("strength"), Mapping):
+            strengths.append(ingredient["strength"])
+    if len(strengths) != 1:
+        return None
+    numerator = quantity(strengths[0].get("numerator"))
+    if numerator is None or numerator.value is None or numerator.value <= 0:
+        return None
+    return Strength(numerator, quantity(strengths[0].get("denominator")))
 
 
 # --- reasons -------------------------------------------------------------------------------

@@ -100,6 +100,18 @@ class Instant:
     moment: datetime | None  # None when only a date (or less) was charted
 
 
+@dataclass(frozen=True, slots=True)
+class Strength:
+    """A product's strength (``Medication.ingredient.strength``): amount per presentation.
+
+    ``denominator`` is a volume (30 mg per 1 mL) or a unit of presentation (1 g per vial);
+    a denominator with no unit counts as one unit of presentation.
+    """
+
+    numerator: Quantity
+    denominator: Quantity | None
+
+
 # --- the drug ------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Drug:
@@ -112,6 +124,7 @@ class Drug:
     lot_number: str | None = None
     expiration: Instant | None = None
     ingredients: tuple[Concept, ...] = ()
+    strength: Strength | None = None  # of a single-ingredient product
 
     @property
     def ndcs(self) -> tuple[str, ...]:

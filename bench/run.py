@@ -551,6 +551,7 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
     ]
     for name, value, ok in target_checks(result):
         parts.append(f"| {name} | {value} | {'—' if ok is None else ('yes' if ok else '**no**')} |")
+    parts += ["", "## Reading the figures", ""] + analysis(result)
     from stages import stages_table
 
     parts += [
@@ -565,6 +566,56 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
     if plot_name:
         parts += ["", "## Latency against administrations", "", f"![latency]({plot_name})"]
     return "\n".join(parts) + "\n"
+
+
+def analysis(result: dict[str, Any]) -> list[str]:
+    """Bullet points derived from this run's numbers (what limits the targets)."""
+    runs = result["runs"]
+    lines: list[str] = []
+    svc1 = _find(runs, "charting-1", "service", 1)
+    floor1 = _find(runs, "charting-1", "floor", 1)
+    if svc1 and floor1:
+        service_ms = 1000 / svc1["rps"] if svc1["rps"] else float("nan")
+        floor_ms = 1000 / floor1["rps"] if floor1["rps"] else float("nan")
+        lines.append(
+            f"- Charting, one connection: {service_ms:.2f} ms per request against"
+            f" {floor_ms:.2f} ms for the floor, so the service's own work is about"
+            f" {service_ms - floor_ms:.2f} ms. Reaching 50 % of the floor's throughput needs"
+            f" that work to be no more than the floor's own cost ({floor_ms:.2f} ms)."
+        )
+    stages = result.get("stages", {}).get("charting-1")
+    if stages:
+        total = stages["stages"]["total"]["median_ms"]
+        parse = stages["stages"]["parse"]["median_ms"]
+        store = stages["stages"]["store"]["median_ms"]
+        lines.append(
+            f"- In process the charting call costs {total:.2f} ms, of which {parse:.2f} ms"
+            f" ({parse / total:.0%}) is `parse` (almost all of it FHIR R4 validation with"
+            f" fhir.resources/pydantic) and {store:.2f} ms the ledger write: those two are what"
+            " must shrink for the floor-ratio and p99 targets (see bench/PROFILE.md)."
+        )
+    svc16 = _find(runs, "charting-1", "service", 16)
+    if svc16 and svc16["rps"]:
+        lines.append(
+            f"- At 16 connections on {result['settings']['workers']} synchronous workers a"
+            f" request mostly waits in the queue: by Little's law the mean latency is about"
+            f" 16 / throughput = {16000 / svc16['rps']:.1f} ms here. A p99 of 25 ms needs a"
+            " throughput well above 16 / 0.025 s = 640 requests/s, i.e. under ~2.5 ms of CPU"
+            " per request for the server, wrk and the kernel together on this 2-CPU machine."
+        )
+    line = linearity(result)
+    if line is not None:
+        lines.append(
+            f"- Each administration adds about {line[2]:.2f} ms (c=1 p50, discharge 1 to 128);"
+            " the floor grows too (JSON parsing of a bigger body), far more slowly."
+        )
+    load = result.get("load_average", {})
+    if load.get("before", 0) > 0.5 or load.get("after_http_runs", 0) > 2.5:
+        lines.append(
+            "- The machine was not idle (load average above); absolute figures are pessimistic,"
+            " the ratios to the floor, measured alongside, less so."
+        )
+    return lines
 
 
 def plot(result: dict[str, Any], path: Path) -> bool:

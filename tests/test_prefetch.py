@@ -430,3 +430,16 @@ def test_relative_next_link_stays_on_the_server(client: FlaskClient, stub: FhirS
     response = post(client, body)
     assert response.status_code == 200, response.get_json()
     assert summaries(response.get_json()) == expected
+
+
+def test_context_values_cannot_change_the_query(client: FlaskClient, stub: FhirStub) -> None:
+    full = discharge_request()
+    body = copy.deepcopy(full)
+    body["context"]["patientId"] = "p1&_count=0#x"
+    del body["prefetch"]["conditions"]
+    body["fhirServer"] = stub.base
+    body["fhirAuthorization"] = authorization()
+    post(client, body)
+    (seen,) = [s for s in stub.seen if s.path.startswith("/fhir/Condition")]
+    assert "patient=p1%26_count%3D0%23x&" in seen.path
+    assert "_count=0" not in seen.path

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
@@ -49,14 +49,16 @@ def render_template(query: str, context: Mapping[str, Any]) -> str | None:
         if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
             missing = True
             return ""
-        return str(value).split("/")[-1] if match.group(1) != "userId" else str(value)
+        text = str(value).split("/")[-1] if match.group(1) != "userId" else str(value)
+        # Percent-encoded: a value cannot add parameters to the query or change its path.
+        return quote(text, safe="")
 
     def user_value(match: re.Match[str]) -> str:
         nonlocal missing
         user = context.get("userId")
         wanted = _USER_TYPES[match.group(1)]
         if isinstance(user, str) and user.startswith(wanted + "/"):
-            return user.split("/", 1)[1]
+            return quote(user.split("/", 1)[1], safe="")
         missing = True
         return ""
 

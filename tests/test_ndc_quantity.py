@@ -80,3 +80,4 @@ def test_strength_is_read_from_a_single_ingredient_medication() -> None:
     assert drug is not None and drug.strength is not None
     assert drug.strength.numerator.value == 30
     assert drug.strength.denominator is not None and drug.strength.denominator.unit == "mL"
+

@@ -254,6 +254,24 @@ def test_bounded_map_keeps_order_without_a_pool() -> None:
     assert list(bounded_map(None, lambda x: x * 2, range(5), in_flight=2)) == [0, 2, 4, 6, 8]
 
 
+def test_bounded_map_streams_with_a_pool() -> None:
+    import multiprocessing
+
+    consumed = 0
+
+    def items() -> Any:
+        nonlocal consumed
+        for item in range(50):
+            consumed += 1
+            yield item
+
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = bounded_map(pool, abs, items(), in_flight=3)
+        first = next(results)
+        assert first == 0 and consumed <= 4  # only the items in flight were read
+        assert [first, *results] == list(range(50))
+
+
 def test_progress_bar_only_when_enabled() -> None:
     quiet, loud = io.StringIO(), io.StringIO()
     for stream, enabled in ((quiet, False), (loud, True)):

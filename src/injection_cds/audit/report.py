@@ -137,10 +137,13 @@ def _rules_section(rules: list[dict[str, Any]]) -> str:
         for s in ("critical", "warning", "info")
     )
     return (
-        "<section><h2>Gaps by rule</h2>"
+        "<section><h2>Findings by rule</h2>"
+        '<p class="note">DOC rules are documentation gaps (they decide the documentation-'
+        "complete rate); BIL rules are billing findings. Each row says how to fix it; the "
+        "worklist lists every finding with its encounter and administration.</p>"
         f'<div class="legend">{legend}</div>{chart}'
         '<table class="sortable" id="by-rule"><thead><tr><th>Rule</th><th>What and how to fix'
-        '</th><th>Severity</th><th class="n">Findings</th><th class="n">Resources</th></tr>'
+        '</th><th>Severity</th><th class="n">Findings</th><th class="n">Administrations</th></tr>'
         f"</thead><tbody>{body}</tbody></table>"
         + ("" if rules else '<p class="note">No findings.</p>')
         + "</section>"

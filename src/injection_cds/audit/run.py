@@ -69,7 +69,7 @@ def run_audit(
 ) -> AuditResult:
     """Audit every administration in ``inputs``; write worklist, findings and report."""
     stream = stderr if stderr is not None else sys.stderr
-    workers = max(1, workers or os.cpu_count() or 1)
+    workers = max(1, workers or available_cores())
     bar = Progress(stream, stream.isatty() if progress is None else progress)
     ctx = ctx if ctx is not None else RuleContext()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -104,6 +104,13 @@ def run_audit(
         head = outputs.finish(totals, meta)
         write_report(head, out_dir / "report.html")
     return result
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), else the machine's count."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _skip_reporter(totals: Totals, stream: IO[str], bar: Progress) -> Callable[[Skipped], None]:

@@ -110,6 +110,13 @@ def check_report(tmp_path: Path, out: Path) -> Metrics:
     assert int(page.root["data-charts-drawn"]) == len(page.charts), "a chart has no size"
     by_rule = {label.split(" ", 1)[0]: int(value) for label, value in page.bars["by-rule"]}
     assert by_rule == {r["rule"]: r["findings"] for r in findings["byRule"]}
+    for chart, key, rows in (
+        ("by-drug", "drug", findings["byDrug"]),
+        ("by-department", "department", findings["byDepartment"]),
+    ):
+        bars = [(label, int(value)) for label, value in page.bars[chart]]
+        assert bars == [(r[key], r["withDocumentationGaps"]) for r in rows[: len(bars)]]
+        assert len(bars) == min(len(rows), 12)
     severity = {label: int(value) for label, value in page.bars["by-severity"]}
     assert severity == {k: summary[k] for k in ("critical", "warning", "info") if summary[k]}
     return page

@@ -41,6 +41,7 @@ class Tally:
             "billableCandidates": self.candidates,
             "documentationComplete": self.complete,
             "documentationCompleteRate": rate(self.complete, self.candidates),
+            "withDocumentationGaps": self.candidates - self.complete,
             "findings": self.findings,
             "critical": self.critical,
         }
@@ -189,6 +190,12 @@ class Totals:
 
 def _tallies(tallies: dict[str, Tally], name: str) -> list[dict[str, Any]]:
     ordered = sorted(
-        tallies.items(), key=lambda kv: (-kv[1].findings, -kv[1].administrations, kv[0])
+        tallies.items(),
+        key=lambda kv: (
+            -(kv[1].candidates - kv[1].complete),
+            -kv[1].findings,
+            -kv[1].administrations,
+            kv[0],
+        ),
     )
     return [{name: key, **tally.as_json()} for key, tally in ordered]

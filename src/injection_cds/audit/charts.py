@@ -12,14 +12,15 @@ def bar_chart(
     title: str,
     rows: list[tuple[str, float, str]],
     unit: str = "",
-    label_width: int = 230,
-    width: int = 720,
+    label_width: int = 300,
+    width: int = 760,
 ) -> str:
     """A horizontal bar chart: rows are ``(label, value, colour)``, drawn in the given order."""
     bar_height, gap, top = 22, 8, 8
     height = top + len(rows) * (bar_height + gap) + 4
     largest = max((value for _, value, _ in rows), default=0) or 1
     plot = width - label_width - 70
+    max_chars = (label_width - 12) // 7  # about 7 px a character at 12 px
     parts = [
         f'<svg class="chart" data-chart="{escape(name)}" role="img" '
         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
@@ -28,7 +29,7 @@ def bar_chart(
     for position, (label, value, colour) in enumerate(rows):
         y = top + position * (bar_height + gap)
         length = max(value / largest * plot, 1 if value else 0)
-        shown = label if len(label) <= 34 else label[:33] + "…"
+        shown = label if len(label) <= max_chars else label[: max_chars - 1] + "…"
         parts.append(
             f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" class="axis">'
             f"{escape(shown)}<title>{escape(label)}</title></text>"

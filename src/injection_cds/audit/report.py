@@ -97,6 +97,7 @@ def _tally_table(rows: list[dict[str, Any]], key: str, heading: str, table_id: s
             f'<td class="n">{row["administrations"]:,}</td>'
             f'<td class="n">{row["billableCandidates"]:,}</td>'
             f'<td class="n" data-sort="{rate if rate is not None else -1}">{_pct(rate)}</td>'
+            f'<td class="n">{row["withDocumentationGaps"]:,}</td>'
             f'<td class="n">{row["findings"]:,}</td><td class="n">{row["critical"]:,}</td></tr>'
         )
     more = (
@@ -107,7 +108,8 @@ def _tally_table(rows: list[dict[str, Any]], key: str, heading: str, table_id: s
     return (
         f'<table class="sortable" id="{table_id}"><thead><tr><th>{escape(heading)}</th>'
         '<th class="n">Administrations</th><th class="n">Billable candidates</th>'
-        '<th class="n">Documentation complete</th><th class="n">Findings</th>'
+        '<th class="n">Documentation complete</th><th class="n">With gaps</th>'
+        '<th class="n">Findings</th>'
         '<th class="n">Critical</th></tr></thead><tbody>'
         + "".join(body)
         + "</tbody></table>"
@@ -123,7 +125,7 @@ def _rules_section(rules: list[dict[str, Any]]) -> str:
             (f"{r['rule']} {r['summary']}", r["findings"], SEVERITY_COLOURS.get(r["severity"], ""))
             for r in rules
         ],
-        label_width=320,
+        label_width=360,
     )
     body = "".join(
         f"<tr><td><b>{escape(r['rule'])}</b></td><td>{escape(r['summary'])}"
@@ -154,11 +156,13 @@ def _breakdown_section(
     rows: list[dict[str, Any]], key: str, title: str, heading: str, name: str
 ) -> str:
     top = rows[:TOP_CHART]
-    chart = bar_chart(name, title, [(str(r[key]), r["findings"], "#1f618d") for r in top])
+    bars = [(str(r[key]), r["withDocumentationGaps"], "#1f618d") for r in top]
+    chart = bar_chart(name, title, bars)
     return (
         f"<section><h2>{escape(title)}</h2>"
-        f'<p class="note">Findings per {escape(heading.lower())} (top {TOP_CHART}); the table '
-        "shows the documentation-complete rate of each.</p>"
+        f'<p class="note">Billable-candidate administrations with at least one documentation '
+        f"gap, per {escape(heading.lower())} (top {TOP_CHART}). The table adds the "
+        "documentation-complete rate and every finding (billing findings included).</p>"
         f"{chart}{_tally_table(rows, key, heading, name)}</section>"
     )
 

@@ -63,7 +63,7 @@ class Progress:
         self.stream.write(
             f"\r{self._label:<8} |{'█' * filled}{'░' * (self.width - filled)}| "
             f"{fraction:4.0%} {self._done / scale:,.0f}/{self._total / scale:,.0f} {units} "
-            f"{rate / scale:,.0f}/s ETA {eta}  "
+            f"{rate / scale:,.0f} {units}/s ETA {eta}  "
         )
         self.stream.flush()
 

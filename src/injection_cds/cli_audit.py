@@ -10,9 +10,7 @@ from injection_cds.audit import run_audit, summary_text
 
 
 @click.command("audit")
-@click.argument(
-    "inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
-)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--out",
     "out_dir",

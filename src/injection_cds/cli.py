@@ -109,10 +109,11 @@ def rules_table() -> None:
     click.echo(readme_rule_table())
 
 
+# The commands of the other components, each in its own module.
 from injection_cds.cli_audit import audit_command  # noqa: E402  (issue 6)
-
-main.add_command(audit_command)
-
+from injection_cds.cli_generate import generate as generate_command  # noqa: E402  (issue 5)
 from injection_cds.cli_report import report as report_command  # noqa: E402  (issue 4)
 
+main.add_command(audit_command)
+main.add_command(generate_command)
 main.add_command(report_command)

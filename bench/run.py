@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import socket
 import subprocess
@@ -278,6 +279,39 @@ def machine() -> dict[str, Any]:
     }
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def busy_ticks() -> int:
+    """CPU ticks spent busy by the whole machine (all CPUs), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle
+
+
+def process_ticks(pids: list[int]) -> int:
+    """utime + stime of these processes, in ticks (vanished ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def children_ticks() -> int:
+    """CPU of this process's waited-for children (the wrk runs), in ticks."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round((usage.ru_utime + usage.ru_stime) * _TICKS)
+
+
+def self_ticks() -> int:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round((usage.ru_utime + usage.ru_stime) * _TICKS)
+
+
 def load_average() -> float:
     """The 1-minute load average (other work on the machine skews every figure)."""
     try:
@@ -356,9 +390,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         ("service", f"/cds-services/{scenario.service}"),
                         ("floor", "/_floor"),
                     ):
+                        server_pids = [server.process.pid, *server.worker_pids()]
+                        before = (
+                            busy_ticks(),
+                            process_ticks(server_pids),
+                            children_ticks(),
+                            self_ticks(),
+                            time.monotonic(),
+                        )
                         result = run_wrk(
                             server.url(path), bodies[scenario.name], connections, duration
                         )
+                        after = (
+                            busy_ticks(),
+                            process_ticks(server_pids),
+                            children_ticks(),
+                            self_ticks(),
+                            time.monotonic(),
+                        )
+                        ticks = [b - a for a, b in zip(before[:4], after[:4], strict=True)]
+                        seconds = after[4] - before[4]
+                        result["server_cpus"] = ticks[1] / _TICKS / seconds
+                        result["wrk_cpus"] = ticks[2] / _TICKS / seconds
+                        other = ticks[0] - ticks[1] - ticks[2] - ticks[3]
+                        result["other_cpus"] = max(0.0, other / _TICKS / seconds)
                         result.update(
                             scenario=scenario.name,
                             endpoint=endpoint,
@@ -371,7 +426,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         print(
                             f"{scenario.name:14} {endpoint:7} c={connections:<3}"
                             f" {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.2f}"
-                            f"  p99 {result['p99_ms']:7.2f} ms  errors {result['errors']}",
+                            f"  p99 {result['p99_ms']:7.2f} ms  errors {result['errors']}"
+                            f"  other CPU {result['other_cpus']:.2f}",
                             flush=True,
                         )
                         for pid in server.worker_pids():
@@ -432,8 +488,8 @@ def _find(runs: list[dict[str, Any]], scenario: str, endpoint: str, c: int) -> d
 def results_table(result: dict[str, Any]) -> str:
     lines = [
         "| scenario | adm. | body kB | cards | conc. | req/s | floor req/s | ratio to floor"
-        " | p50 ms | p95 ms | p99 ms | floor p50 / p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | p50 ms | p95 ms | p99 ms | floor p50 / p99 ms | errors | other CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     runs = result["runs"]
     for scenario in result["scenarios"]:
@@ -449,7 +505,8 @@ def results_table(result: dict[str, Any]) -> str:
                 f"| {floor.get('rps', 0):.0f} | {ratio:.0%} | {svc['p50_ms']:.2f} "
                 f"| {svc['p95_ms']:.2f} | {svc['p99_ms']:.2f} "
                 f"| {floor.get('p50_ms', 0):.2f} / {floor.get('p99_ms', 0):.2f} "
-                f"| {svc['errors'] + floor.get('errors', 0)} |"
+                f"| {svc['errors'] + floor.get('errors', 0)} "
+                f"| {svc.get('other_cpus', 0):.2f} / {floor.get('other_cpus', 0):.2f} |"
             )
     return "\n".join(lines)
 
@@ -535,6 +592,9 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
         f"{s['seed']}: bodies from `injection_cds.synthetic.hook_request`.",
         "- **Floor**: `POST /_floor` on the same server with the same body (parses the JSON,"
         " answers `{\"cards\": []}`); the ratio is the scenario's req/s over the floor's.",
+        "- **Other CPU**: CPUs' worth of work by other processes during the service / floor"
+        " runs (/proc/stat busy time minus the server, wrk and this script); above ~0.2 the row"
+        " was measured on a busy machine and its absolute figures are pessimistic.",
         f"- **Load average** (1 min, other work on the machine): {load['before']:.2f} before,"
         f" {load['after_http_runs']:.2f} after the HTTP runs",
         f"- **Start to first answer**: {result['start_to_first_answer_s']:.2f} s",

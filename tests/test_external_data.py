@@ -203,10 +203,35 @@ def test_mimic_sc_and_im_administrations_get_doc001_for_their_own_missing_route(
         if _order_route(administration, data) in ("SC", "SUBCUT", "IM"):
             checked += 1
             rules = run.rules_for(administration["id"])
+            if _method_says_not_given(administration):
+                # charted "completed" but the eMAR event is "Not Given"/"Flushed": not billed,
+                # and no documentation gap to chase
+                assert "BIL008" in rules, administration["id"]
+                assert not {r for r in rules if r.startswith("DOC")}, administration["id"]
+                continue
             # the order says SC/IM, so it is an injection; the administration has no route
             assert "DOC001" in rules, administration["id"]
             assert "DOC002" in rules, administration["id"]
     assert checked > 50
+
+
+NOT_GIVEN_EVENTS = {"Not Given", "Flushed"}
+
+
+def _method_says_not_given(administration: dict[str, Any]) -> bool:
+    method = (administration.get("dosage") or {}).get("method") or {}
+    return any(c.get("code") in NOT_GIVEN_EVENTS for c in method.get("coding") or ())
+
+
+def test_mimic_not_given_events_are_listed_as_not_billed() -> None:
+    not_given = [
+        (administration, run)
+        for administration, run in _by_administration("mimic-iv-demo-fhir").values()
+        if administration.get("status") == "completed" and _method_says_not_given(administration)
+    ]
+    assert not_given, "the MIMIC extract has completed administrations whose event is Not Given"
+    for administration, run in not_given:
+        assert not {r for r in run.rules_for(administration["id"]) if r.startswith("DOC")}
 
 
 def test_mimic_iv_administrations_are_not_asked_for_a_site() -> None:

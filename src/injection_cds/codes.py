@@ -164,6 +164,18 @@ NOT_COMPLETED_STATUSES = frozenset(
     {"not-done", "stopped", "entered-in-error", "in-progress", "on-hold"}
 )
 
+# dosage.method values that say the dose was not given although the status is "completed"
+# (MIMIC's eMAR charts "Not Given" and "Flushed" events as completed administrations).
+NOT_GIVEN_METHOD_WORDS = (
+    "not given",
+    "not administered",
+    "held",
+    "refused",
+    "omitted",
+    "missed",
+    "flushed",
+)
+
 # --- words that mark an injectable product when the route says nothing -----------------------
 INJECTABLE_WORDS = (
     "injection",

@@ -225,6 +225,7 @@ def administration_facts(resource: Json, index: ResourceIndex) -> Administration
         part_of=tuple(r for r in (reference_of(p) for p in resource.get("partOf") or ()) if r),
         order_route_kind=order_kind,
         order_route_coded=order_coded,
+        method=concept(dosage.get("method")),
     )
 
 

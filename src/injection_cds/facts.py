@@ -242,6 +242,21 @@ class Administration:
     part_of: tuple[str, ...] = ()  # partOf references (Procedure/..., MedicationAdministration/...)
     order_route_kind: RouteKind | None = None  # the route on the linked order, when known
     order_route_coded: bool = False
+    method: Concept | None = None  # dosage.method
+
+    @property
+    def not_given_method(self) -> str | None:
+        """The dosage.method label when it says the dose was not given ("Not Given", "Flushed")."""
+        if self.method is None:
+            return None
+        words = [self.method.text or ""] + [
+            c.display or c.code or "" for c in self.method.codings
+        ]
+        for word in words:
+            lowered = word.strip().lower()
+            if any(lowered.startswith(marker) for marker in codes.NOT_GIVEN_METHOD_WORDS):
+                return word.strip()
+        return None
 
     @property
     def drug_name(self) -> str:
@@ -263,7 +278,7 @@ class Administration:
                 "entered-in-error",
                 "stopped",
             )
-        return self.status == codes.STATUS_COMPLETED
+        return self.status == codes.STATUS_COMPLETED and self.not_given_method is None
 
     @property
     def effective_route_kind(self) -> RouteKind | None:

@@ -339,6 +339,10 @@ def self_administered(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
 def not_completed(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
     """An administration was not completed: left out of billing.
 
+    Also fires for an administration charted ``completed`` whose ``dosage.method`` says the
+    dose was not given ("Not Given", "Held", "Flushed" — MIMIC's eMAR charts these events
+    as completed): it is not billed and the documentation rules leave it alone.
+
     Why it matters:
         Only completed administrations are billed; the clinician sees why one is missing.
     How to fix:
@@ -353,18 +357,18 @@ def not_completed(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
     for administration in visit.administrations:
         if administration.source != "administration":
             continue
-        if administration.status not in codes.NOT_COMPLETED_STATUSES:
+        method = administration.not_given_method
+        if administration.status not in codes.NOT_COMPLETED_STATUSES and method is None:
             continue
         if not administration.given_by_injection:
             continue
+        why = f"method “{method}”" if method else f"status {administration.status}"
         yield Finding(
             rule="BIL008",
             severity="info",
             resource=administration.reference,
-            element="status",
-            message=(
-                f"{_label(administration)}: status {administration.status}; not billed."
-            ),
+            element="dosage.method" if method else "status",
+            message=f"{_label(administration)}: {why}; not billed.",
         )
 
 

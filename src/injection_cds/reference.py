@@ -18,6 +18,7 @@ from pathlib import Path
 from injection_cds.facts import Drug
 
 _SHIPPED_TABLE = "injectables.csv"
+_IDENTIFY_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ class DrugCatalog:
     _by_rxnorm: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
     _by_cvx: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
     _names: tuple[tuple[re.Pattern[str], CatalogEntry], ...] = field(default=(), repr=False)
+    # identify() is asked about the same drug by many rules of one visit, and about the same
+    # few products all day: remember the answers (bounded; the catalog never changes).
+    _identified: dict[tuple[Drug, str | None], CatalogEntry | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -131,6 +137,20 @@ class DrugCatalog:
         """The catalog entry for a drug, by HCPCS, NDC crosswalk, CVX, RxNorm, then name."""
         if drug is None:
             return None
+        key = (drug, ndc11)
+        try:
+            return self._identified[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value inside the drug: just look it up
+            return self._identify(drug, ndc11)
+        if len(self._identified) >= _IDENTIFY_CACHE_SIZE:
+            self._identified.clear()
+        entry = self._identify(drug, ndc11)
+        self._identified[key] = entry
+        return entry
+
+    def _identify(self, drug: Drug, ndc11: str | None) -> CatalogEntry | None:
         if drug.hcpcs:
             entry = self._by_hcpcs.get(drug.hcpcs.upper())
             return entry or CatalogEntry(

@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint typecheck bench clean
+.PHONY: install system-deps run test lint typecheck bench bench-audit clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,14 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+# The service benchmark (wrk against gunicorn on loopback, ~5 min): bench/RESULTS.md.
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/run.py
+
+# The batch audit benchmark (10,000 and 100,000 synthetic administrations).
+bench-audit: $(STAMP)
+	$(BIN)/python bench/audit_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

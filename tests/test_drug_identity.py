@@ -10,3 +10,26 @@ def test_insulin_brand_names_are_insulin() -> None:
     entry = DrugCatalog.shipped().identify(lantus)
     assert entry is not None
     assert entry.hcpcs == "J1815" and entry.self_administered
+
+
+def test_a_local_code_that_is_the_drug_name_identifies_it() -> None:
+    """MIMIC charts the drug as a code of its own mimic-medication-name system."""
+    from injection_cds.facts import Coding, Concept, Drug
+    from injection_cds.reference import DrugCatalog
+
+    name_system = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication-name"
+    catalog = DrugCatalog.shipped()
+    insulin = catalog.identify(Drug(Concept((Coding(name_system, "Insulin"),))))
+    heparin = catalog.identify(Drug(Concept((Coding(name_system, "Heparin"),))))
+    assert insulin is not None and insulin.hcpcs == "J1815"
+    assert heparin is not None and heparin.hcpcs == "J1644"
+
+
+def test_a_standard_code_is_never_read_as_a_name() -> None:
+    from injection_cds import codes
+    from injection_cds.facts import Coding, Concept, Drug
+    from injection_cds.reference import DrugCatalog
+
+    # an RxNorm code is a number; a formulary code like HEPA5I is not a drug name either
+    drug = Drug(Concept((Coding(codes.RXNORM, "1361615"), Coding("urn:local", "HEPA5I"))))
+    assert DrugCatalog.shipped().identify(drug) is None

@@ -34,6 +34,9 @@ UCUM = "http://unitsofmeasure.org"
 LOCAL_ICD10_SYSTEM = re.compile(r"icd-?10(?!-?pcs)", re.IGNORECASE)
 ICD10CM_SHAPE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 
+# Code systems whose codes are identifiers, never drug names.
+STANDARD_DRUG_SYSTEMS = frozenset({NDC, RXNORM, CVX, CPT, SNOMED, HCPCS, HCPCS_HTTP})
+
 RULES_TOPIC_SYSTEM = "urn:injection-cds:rules"
 OVERRIDE_REASON_SYSTEM = "urn:injection-cds:override-reason"
 

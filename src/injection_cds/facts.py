@@ -183,6 +183,13 @@ class Drug:
             if concept.text:
                 parts.append(concept.text)
             parts.extend(c.display for c in concept.codings if c.display)
+            # A local system's code can be the drug's name (MIMIC's mimic-medication-name
+            # codes "Insulin", "Heparin"); standard systems' codes are numbers, never names.
+            parts.extend(
+                c.code
+                for c in concept.codings
+                if c.code and not c.display and c.system not in codes.STANDARD_DRUG_SYSTEMS
+            )
         return " ".join(parts).lower()
 
 

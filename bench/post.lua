@@ -1,6 +1,9 @@
--- wrk script: POST the JSON body in $BENCH_BODY, with a new hookInstance on every request
--- (as an EHR sends it: each call's cards get new uuids, so the ledger really writes them).
--- Prints one JSON line of results at the end.
+-- wrk script: POST the JSON body template in $BENCH_BODY (bench/bodies.py), with a new
+-- hookInstance on every request (as an EHR sends it: each call's cards get new uuids, so the
+-- ledger really writes them) and a new administration: every "@N@" becomes a token unique to
+-- this run, thread and request (the MedicationAdministration ids) and every "@F@" the
+-- fractional seconds of effectiveDateTime, so no request repeats an administration of another
+-- (a validation cache cannot answer for it). Prints one JSON line of results at the end.
 local path = os.getenv("BENCH_BODY")
 local run = os.getenv("BENCH_RUN") or tostring(os.time())
 local file = assert(io.open(path, "rb"), "cannot open BENCH_BODY " .. tostring(path))
@@ -25,7 +28,10 @@ end
 function request()
   counter = counter + 1
   local instance = string.format("bench-%s-%d-%d", run, thread_id, counter)
-  return wrk.format(nil, nil, nil, prefix .. instance .. suffix)
+  local token = string.format("%s-%d-%d", run, thread_id, counter)
+  local fraction = string.format("%06d", counter % 1000000)
+  local filled = (prefix .. instance .. suffix):gsub("@N@", token):gsub("@F@", fraction)
+  return wrk.format(nil, nil, nil, filled)
 end
 
 function done(summary, latency, requests)

@@ -4,7 +4,8 @@
     .venv/bin/python bench/profile.py --service injection-discharge -n 128 --html out.html
 
 Calls ``pipeline.call_service`` (what the HTTP layer runs) on a synthetic request, after a
-warm-up, with a new hookInstance each call, and prints the call tree.
+warm-up, with a new hookInstance and new administrations each call (bench/bodies.py), and
+prints the call tree.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from pyinstrument import Profiler
 from injection_cds import pipeline
 from injection_cds.app import create_app
 from injection_cds.synthetic import SERVICE_DISCHARGE, hook_request
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bodies import instantiate, template  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,11 +45,11 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             contained=args.service != SERVICE_DISCHARGE,
         )
-        raw = orjson.dumps(body)
+        text = template(body)
         calls = args.calls or max(20, 400 // max(1, args.administrations))
 
         def call(i: int) -> None:
-            parsed = orjson.loads(raw)
+            parsed = orjson.loads(instantiate(text, f"profile-{i}", i))
             parsed["hookInstance"] = f"profile-{i}"
             pipeline.call_service(
                 args.service, parsed, ctx=ctx, base_url="http://127.0.0.1", client=None

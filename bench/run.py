@@ -34,7 +34,8 @@ from typing import Any
 
 import orjson
 
-from injection_cds.synthetic import hook_request
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bodies import instantiate, template_for  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -332,18 +333,21 @@ def wait_quiet(limit: float, timeout: float) -> float:
 
 
 def write_bodies(directory: Path, scenarios: list[Scenario]) -> dict[str, Path]:
+    """Write each scenario's body *template* (bench/bodies.py): post.lua fills it per request."""
     paths = {}
     for scenario in scenarios:
-        body = hook_request(
-            scenario.service,
-            n_administrations=scenario.administrations,
-            seed=SEED,
-            contained=scenario.contained,
+        text = template_for(
+            scenario.service, scenario.administrations, seed=SEED, contained=scenario.contained
         )
         path = directory / f"{scenario.name}.json"
-        path.write_bytes(orjson.dumps(body))
+        path.write_text(text)
         paths[scenario.name] = path
     return paths
+
+
+def probe_body(path: Path, label: str) -> bytes:
+    """A concrete body from a template (for the probes outside wrk)."""
+    return instantiate(path.read_text(), f"probe-{label}-{uuid.uuid4().hex[:8]}", 0)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -367,7 +371,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             first = scenarios[0]
             start_s = server.wait_first_answer(
-                f"/cds-services/{first.service}", bodies[first.name].read_bytes()
+                f"/cds-services/{first.service}", probe_body(bodies[first.name], "first")
             )
             print(f"service start to first answer: {start_s:.2f} s", flush=True)
             workers = server.worker_pids()
@@ -375,7 +379,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for scenario in scenarios:
                 status, reply = post(
                     server.url(f"/cds-services/{scenario.service}"),
-                    bodies[scenario.name].read_bytes(),
+                    probe_body(bodies[scenario.name], scenario.name),
                     timeout=30,
                 )
                 if status != 200:
@@ -463,7 +467,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "concurrency": concurrencies,
             "seed": SEED,
             "smoke": args.smoke,
-            "load_generator": "wrk -t1 (one thread), POST of a pre-generated body",
+            "load_generator": (
+                "wrk -t1 (one thread), POST of a body template filled per request"
+                " (new administration ids and times, bench/bodies.py)"
+            ),
         },
         "load_average": {"before": load_before, "after_http_runs": load_after},
         "start_to_first_answer_s": start_s,

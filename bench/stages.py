@@ -3,7 +3,9 @@
 ``parse`` is the pipeline's envelope check, FHIR validation and prefetch resolution; ``json``
 is decoding the body and ``encode`` encoding the answer (both orjson); ``store`` is recording
 the cards in the ledger (a SQLite file in a temporary instance directory), as a service call
-would. Run on its own: ``python bench/stages.py [--iterations N]``.
+would. Every call charts a different administration (new ids and times, bench/bodies.py), as
+in real charting, so a validation cache only answers for what really repeats (the encounter,
+conditions, coverage, patient). Run on its own: ``python bench/stages.py [--iterations N]``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from typing import Any
 
 import orjson
 
-from injection_cds import pipeline
+from injection_cds import pipeline, synthetic
 from injection_cds.app import create_app
-from injection_cds.synthetic import hook_request
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bodies import instantiate, template  # noqa: E402
 
 STAGES = ("json", "parse", "facts", "rules", "cards", "encode", "store")
 
@@ -43,12 +47,13 @@ def time_stages(
     app = create_app({"instance_dir": str(instance_dir), "log_level": "ERROR"})
     ctx = app.extensions["injection_cds.rule_context"]
     store = _open_store(instance_dir)
-    raw = orjson.dumps(body)
+    text = template(body)
     samples: dict[str, list[float]] = {stage: [] for stage in (*STAGES, "total")}
     warmup = max(3, iterations // 10)
     cards = 0
     try:
         for i in range(warmup + iterations):
+            raw = instantiate(text, f"stage-{i}", i)  # a new administration each call
             t0 = time.perf_counter()
             parsed = orjson.loads(raw)
             t1 = time.perf_counter()
@@ -106,7 +111,9 @@ def run_stage_timings(
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="injection-cds-stages-") as tmp:
         for name, service, n, contained in scenarios:
-            body = hook_request(service, n_administrations=n, seed=seed, contained=contained)
+            body = synthetic.hook_request(
+                service, n_administrations=n, seed=seed, contained=contained
+            )
             count = max(10, min(iterations, iterations * 8 // max(n, 1)))
             results[name] = time_stages(service, body, count, Path(tmp) / name)
     return results

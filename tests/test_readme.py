@@ -28,3 +28,13 @@ def test_readme_names_the_two_commands() -> None:
     assert "make run" in text and "make test" in text
     ci = (README.parent / ".ci" / "run").read_text("utf-8")
     assert "make test" in ci
+
+
+def test_rule_page_sources_join_wrapped_bullets() -> None:
+    from injection_cds.pages import source_items
+
+    text = "- Noridian checklist\n  (SOURCES-96372.md §4.1)\n- CPT 96372 descriptor"
+    assert source_items(text) == [
+        "Noridian checklist (SOURCES-96372.md §4.1)",
+        "CPT 96372 descriptor",
+    ]

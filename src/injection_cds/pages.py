@@ -16,8 +16,22 @@ def _rule_row(rule: Rule) -> dict[str, Any]:
         "code": rule.code,
         "family": rule.family,
         "severity": rule.severity,
-        "summary": rule.summary,
+        "summary": rule.summary.rstrip("."),
     }
+
+
+def source_items(sources: str) -> list[str]:
+    """The bullets of a Sources section; a wrapped bullet's next lines join it."""
+    items: list[str] = []
+    for line in sources.splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("- ") or not items:
+            items.append(text.removeprefix("- ").strip())
+        else:
+            items[-1] += " " + text
+    return items
 
 
 def rules_index_context(base_url: str) -> dict[str, Any]:
@@ -37,7 +51,7 @@ def rule_page_context(code: str, base_url: str) -> dict[str, Any] | None:
         "fix": doc.fix,
         "bad": doc.bad,
         "good": doc.good,
-        "sources": [line.lstrip("- ").strip() for line in doc.sources.splitlines() if line.strip()],
+        "sources": source_items(doc.sources),
         "base_url": base_url,
     }
 

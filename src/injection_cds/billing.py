@@ -326,6 +326,14 @@ def is_facility(visit: VisitFacts, ctx: RuleContext) -> bool:
     )
 
 
+def is_inpatient(visit: VisitFacts, ctx: RuleContext) -> bool:
+    """An inpatient place of service (RuleSettings.inpatient_places_of_service)."""
+    encounter = visit.encounter
+    return encounter is not None and (
+        encounter.place_of_service in ctx.settings.inpatient_places_of_service
+    )
+
+
 def is_self_administered(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
 ) -> bool:
@@ -439,9 +447,13 @@ def date_of_service(administration: Administration) -> str:
 
 
 def injection_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
-    """BIL001: 96372 per separate injection (repeat convention), then each drug's line."""
+    """BIL001: 96372 per separate injection (repeat convention), then each drug's line.
+
+    None on an inpatient stay: the administration and the drug are part of the inpatient
+    payment (BIL005 says so), and a line here would mislead the coder.
+    """
     administrations = sc_im_injections(visit, ctx)
-    if not administrations:
+    if not administrations or is_inpatient(visit, ctx):
         return []
     convention = profile_of(visit, ctx).repeat_convention
     admin_lines: list[ChargeLine] = []

@@ -46,6 +46,7 @@ BILLING_SCHEMA: dict[str, Any] = {
         "default_payer_class": {"type": "string", "minLength": 1},
         "facility_places_of_service": _POS_LIST,
         "telehealth_places_of_service": _POS_LIST,
+        "inpatient_places_of_service": _POS_LIST,
         "asp_crosswalk": {"type": "string", "minLength": 1},
         "mue": {
             "type": "object",
@@ -122,6 +123,9 @@ def settings_from_config(section: Mapping[str, Any]) -> RuleSettings:
         ),
         telehealth_places_of_service=frozenset(
             section.get("telehealth_places_of_service", default.telehealth_places_of_service)
+        ),
+        inpatient_places_of_service=frozenset(
+            section.get("inpatient_places_of_service", default.inpatient_places_of_service)
         ),
         profiles=profiles,
         mue_tables=mue_tables,

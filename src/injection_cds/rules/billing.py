@@ -236,7 +236,9 @@ def facility_setting(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
     Why it matters:
         96360-96379 are not reported by the physician in a facility setting (POS 19, 21,
         22, 23, 24, 26, 31, 34, 51, 52, 61 by default); the hospital reports 96372 on its own
-        claim under OPPS.
+        claim under OPPS. On an inpatient stay (POS 21, 51, 61 by default) nobody reports it
+        separately: drugs and their administration are part of the inpatient (DRG) payment,
+        so BIL001 lists no lines there.
     How to fix:
         Leave the injection off the professional claim; the facility bills it.
     Bad:
@@ -253,14 +255,23 @@ def facility_setting(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
     injections = _billable_injections(visit, ctx)
     if not injections:
         return
+    if billing.is_inpatient(visit, ctx):
+        setting = (
+            "an inpatient stay: the injections and drugs are part of the hospital's inpatient "
+            "payment; neither the physician nor the hospital bills them separately. "
+        )
+    else:
+        setting = (
+            "a facility setting: the physician does not report the injection codes; the "
+            "hospital reports them on its claim. "
+        )
     yield Finding(
         rule="BIL005",
         severity="warning",
         resource=encounter.reference,
         element="Encounter.class",
         message=(
-            f"Place of service {encounter.place_of_service} is a facility setting: the physician "
-            "does not report the injection codes; the hospital reports them on its claim. "
+            f"Place of service {encounter.place_of_service} is {setting}"
             + ", ".join(_label(a) for a in injections)
         ),
         data={"placeOfService": encounter.place_of_service or ""},

@@ -32,6 +32,9 @@ class RuleSettings:
     facility_places_of_service: frozenset[str] = frozenset(
         {"19", "21", "22", "23", "24", "26", "31", "34", "51", "52", "61"}
     )
+    # Inpatient stays: drug administration is part of the facility's inpatient (DRG)
+    # payment, so no 96372 or drug line is billed separately by anyone.
+    inpatient_places_of_service: frozenset[str] = frozenset({"21", "51", "61"})
     telehealth_places_of_service: frozenset[str] = frozenset({"02", "10"})
     profiles: dict[str, PayerProfile] = field(default_factory=dict)
     mue_tables: dict[str, MueTable] = field(default_factory=dict)  # by codes.MUE_* kind

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from injection_cds.synthetic import hook_request
@@ -17,17 +15,6 @@ except ImportError:  # pragma: no cover
     from tests.cds_test_support import app_for
 
 ORIGIN = "https://sandbox.cds-hooks.org"
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    with app_for(tmp_path) as app:
-        yield app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _tokens(value: str | None) -> set[str]:

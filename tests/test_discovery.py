@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from injection_cds.services import load_services
 from injection_cds.synthetic import SERVICE_HOOKS, hook_request
 
 try:  # tests/ is on sys.path, or tests is a package (tests/__init__.py)
-    from cds_test_support import app_for, operation_outcome_issues
+    from cds_test_support import operation_outcome_issues
 except ImportError:  # pragma: no cover
-    from tests.cds_test_support import app_for, operation_outcome_issues
+    from tests.cds_test_support import operation_outcome_issues
 
 EXPECTED = {
     "injection-charting": "org.injectioncds.medicationadministration-sign",
@@ -31,17 +28,6 @@ USER_TOKENS = {
     "userPatientId",
     "userRelatedPersonId",
 }
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    with app_for(tmp_path) as app:
-        yield app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_discovery_lists_the_three_services(client: FlaskClient) -> None:

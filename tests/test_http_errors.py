@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -32,17 +31,6 @@ DISCHARGE = "injection-discharge"
 CHARTING = "injection-charting"
 ORDER_SIGN = "injection-order-sign"
 SERVICES = (CHARTING, DISCHARGE, ORDER_SIGN)
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    with app_for(tmp_path) as app:
-        yield app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def marked_request(service: str = DISCHARGE, seed: int = 3) -> Json:

@@ -79,11 +79,6 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
 def stub() -> Iterator[FhirStub]:
     with FhirStub() as server:
         yield server

@@ -152,6 +152,12 @@ def bil001_extras(findings: list[Finding], visit: VisitFacts, ctx: RuleContext) 
     estimate = billing.estimate(lines, visit, ctx)
     if estimate is not None:
         detail += "\n\n" + estimate_text(estimate)
+    extension = {LINES_EXTENSION: billing.lines_json(lines)}
+    if all(s.startswith("MedicationRequest/") for line in lines for s in line.services):
+        # order-sign: a preview of what the administration will bill. Nothing has been
+        # given yet, so nothing may be charged: no create-ChargeItem suggestion.
+        preview = "**Preview**: once the order is given and charted, it will bill:\n\n"
+        return CardExtras(detail=preview + detail, extension=extension)
     items = chargeitems(lines, visit)
     key = "|".join(f"{line.code}:{','.join(line.services)}" for line in lines)
     suggestion = {
@@ -169,7 +175,7 @@ def bil001_extras(findings: list[Finding], visit: VisitFacts, ctx: RuleContext) 
     }
     return CardExtras(
         detail=detail,
-        extension={LINES_EXTENSION: billing.lines_json(lines)},
+        extension=extension,
         suggestions=(suggestion,),
         selection_behavior="at-most-one",
     )

@@ -1,4 +1,4 @@
-"""On an inpatient stay nothing is billed separately for an injection (DRG payment)."""
+"""Where and when billing applies: inpatient stays (DRG) and orders not yet given."""
 
 import json
 from pathlib import Path
@@ -29,3 +29,16 @@ def test_hospital_outpatient_still_lists_the_lines_for_the_facility_claim() -> N
     cards = _codes("fail_hospital_outpatient.json")
     assert "BIL001" in cards
     assert "hospital reports them on its claim" in str(cards["BIL005"]["detail"])
+
+
+def test_order_sign_previews_the_lines_without_creating_charges() -> None:
+    """An order not yet given must not be charged: the BIL001 card has no suggestion."""
+    golden = FIXTURES.parents[1] / "golden" / "order-sign" / "complete_order.request.json"
+    body = json.loads(golden.read_text("utf-8"))
+    result = call_service(
+        "injection-order-sign", body, ctx=RuleContext(), base_url="https://cds.example.org"
+    )
+    card = next(c for c in result.cards if c["source"]["topic"]["code"] == "BIL001")
+    assert "suggestions" not in card and "selectionBehavior" not in card
+    assert card["detail"].startswith("- ") and "**Preview**" in card["detail"]
+    assert card["extension"]["org.injectioncds.lines"]

@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
         "connect_timeout": 2.0,
         "read_timeout": 5.0,
         "max_pages": 20,
+        "validation_cache_size": 4096,  # resources known valid, remembered per process
     },
     "billing": {},
     "auth": {},
@@ -54,6 +55,7 @@ ENVIRONMENT: dict[str, tuple[tuple[str, ...], type]] = {
     "FHIR_ALLOW_HTTP_LOOPBACK": (("fhir", "allow_http_loopback"), bool),
     "FHIR_CONNECT_TIMEOUT": (("fhir", "connect_timeout"), float),
     "FHIR_READ_TIMEOUT": (("fhir", "read_timeout"), float),
+    "FHIR_VALIDATION_CACHE_SIZE": (("fhir", "validation_cache_size"), int),
     "DEFAULT_PAYER_CLASS": (("billing", "default_payer_class"), str),
 }
 
@@ -89,6 +91,7 @@ def schema() -> dict[str, Any]:
                     "connect_timeout": {"type": "number", "exclusiveMinimum": 0},
                     "read_timeout": {"type": "number", "exclusiveMinimum": 0},
                     "max_pages": {"type": "integer", "minimum": 1},
+                    "validation_cache_size": {"type": "integer", "minimum": 0},
                 },
             },
             **sections,

@@ -8,17 +8,33 @@ the point of the service is to say so in a card, not to refuse the request.
 
 Past this module the pipeline reads the validated JSON as plain dicts (``facts.py``): the
 dicts are structurally valid by then, and reading them is much cheaper than walking models.
+
+Validation is a pure function of a resource's content, and an EHR sends the same Encounter,
+Conditions, Coverage and Patient with every hook call of a visit. So each process keeps a
+bounded LRU of the digests (BLAKE2b of the canonical JSON: orjson, sorted keys) of resources
+that validated; a resource byte-for-byte identical to one of them is accepted without
+running the models again. Only successes are remembered; a resource that failed is always
+validated (and refused) again. ``configure_validation_cache(0)`` turns it off
+(``fhir.validation_cache_size`` in the configuration).
+
+A Bundle's shell (the Bundle without its entries' resources) is checked by hand when it has
+only the usual elements (``type``, ``id``, ``total``, entries of ``fullUrl`` / ``search.mode``)
+with values the R4B model certainly accepts; any other shell goes through the model.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 Json = dict[str, Any]
@@ -118,13 +134,105 @@ def _location(resource_type: str, loc: tuple[Any, ...]) -> str:
     return path
 
 
+DEFAULT_VALIDATION_CACHE_SIZE = 4096
+
+
+class _ValidCache:
+    """A bounded LRU of the content digests of resources that validated (per process)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._digests: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def resize(self, size: int) -> None:
+        with self._lock:
+            self.size = max(0, size)
+            while len(self._digests) > self.size:
+                self._digests.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._digests.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+    def seen(self, digest: bytes) -> bool:
+        with self._lock:
+            if digest in self._digests:
+                self._digests.move_to_end(digest)
+                self.hits += 1
+                return True
+            self.misses += 1
+            return False
+
+    def add(self, digest: bytes) -> None:
+        with self._lock:
+            if self.size <= 0:
+                return
+            self._digests[digest] = None
+            self._digests.move_to_end(digest)
+            while len(self._digests) > self.size:
+                self._digests.popitem(last=False)
+
+
+_VALID = _ValidCache(DEFAULT_VALIDATION_CACHE_SIZE)
+
+
+def configure_validation_cache(size: int) -> None:
+    """Set the number of validated resources this process remembers (0: no cache)."""
+    _VALID.resize(size)
+
+
+def validation_cache_info() -> dict[str, int]:
+    """Size, entries, hits and misses of this process's validation cache."""
+    return {
+        "size": _VALID.size,
+        "entries": len(_VALID),
+        "hits": _VALID.hits,
+        "misses": _VALID.misses,
+    }
+
+
+def clear_validation_cache() -> None:
+    """Forget every resource validated so far (tests, benchmarks)."""
+    _VALID.clear()
+
+
+def _content_digest(resource: Json) -> bytes | None:
+    """BLAKE2b of the canonical JSON (sorted keys); None when it cannot be serialized."""
+    try:
+        canonical = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return hashlib.blake2b(canonical, digest_size=20).digest()
+
+
 def validate_resource(resource: Any, where: str = "resource") -> Json:
     """Validate one FHIR R4 resource given as parsed JSON; return it unchanged.
 
     Raises ``InvalidResource`` when it is not a JSON object, names no or an unknown
     ``resourceType``, or fails R4B validation for any reason other than a missing
-    required element.
+    required element. A resource identical in content to one that already validated in this
+    process is accepted without validating it again (see the module docstring).
     """
+    if _VALID.size <= 0 or not isinstance(resource, dict):
+        return _validate(resource, where)
+    digest = _content_digest(resource)
+    if digest is None:
+        return _validate(resource, where)
+    if _VALID.seen(digest):
+        return resource
+    _validate(resource, where)
+    _VALID.add(digest)
+    return resource
+
+
+def _validate(resource: Any, where: str) -> Json:
     if not isinstance(resource, dict):
         raise InvalidResource([FhirIssue(where, "expected a FHIR resource (a JSON object)")])
     resource_type = resource.get("resourceType")
@@ -205,6 +313,67 @@ def bundle_resources(bundle: Json) -> list[Json]:
     return resources
 
 
+_BUNDLE_TYPES = frozenset(
+    {
+        "document",
+        "message",
+        "transaction",
+        "transaction-response",
+        "batch",
+        "batch-response",
+        "history",
+        "searchset",
+        "collection",
+    }
+)
+_SEARCH_MODES = frozenset({"match", "include", "outcome"})
+_SHELL_KEYS = frozenset({"resourceType", "id", "type", "total", "entry"})
+_ENTRY_KEYS = frozenset({"fullUrl", "resource", "search"})
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_NO_SPACE = re.compile(r"\S+")
+
+
+def plain_bundle_shell(bundle: Json) -> bool:
+    """Whether a Bundle's shell has only elements the R4B Bundle model certainly accepts.
+
+    True only for ``type`` (a Bundle type code), ``id`` (a FHIR id), ``total`` (a
+    non-negative 32-bit integer) and entries that are objects of ``fullUrl`` (a string
+    without spaces), ``resource`` and ``search`` (``{"mode": match|include|outcome}``). Any
+    other shell is not "plain" and is validated with the model (same answer, same issues).
+    """
+    kind = bundle.get("type")
+    if not _SHELL_KEYS.issuperset(bundle) or not (isinstance(kind, str) and kind in _BUNDLE_TYPES):
+        return False
+    ident = bundle.get("id")
+    if ident is not None and not (isinstance(ident, str) and _ID.fullmatch(ident)):
+        return False
+    total = bundle.get("total")
+    if total is not None and not (type(total) is int and 0 <= total < 2**31):
+        return False
+    entries = bundle.get("entry")
+    if entries is None:
+        return True
+    if not isinstance(entries, list):
+        return False
+    for entry in entries:
+        if not isinstance(entry, dict) or not _ENTRY_KEYS.issuperset(entry):
+            return False
+        full_url = entry.get("fullUrl")
+        if full_url is not None and not (
+            isinstance(full_url, str) and _NO_SPACE.fullmatch(full_url)
+        ):
+            return False
+        search = entry.get("search")
+        if search is not None and not (
+            isinstance(search, dict)
+            and search.keys() <= {"mode"}
+            and isinstance(mode := search.get("mode", "match"), str)
+            and mode in _SEARCH_MODES
+        ):
+            return False
+    return True
+
+
 def validate_resources(value: Any, where: str) -> list[Json]:
     """Validate a resource or a Bundle of them; return the resources it holds.
 
@@ -212,15 +381,16 @@ def validate_resources(value: Any, where: str) -> list[Json]:
     validated on its own, so an issue names the entry it is in.
     """
     if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-        shell = dict(value)
         entries = bundle_resources(value)
-        shell["entry"] = [
-            {k: v for k, v in entry.items() if k != "resource"}
-            for entry in value.get("entry") or []
-        ]
-        if not shell["entry"]:
-            del shell["entry"]
-        validate_resource(shell, where)
+        if not plain_bundle_shell(value):
+            shell = dict(value)
+            shell["entry"] = [
+                {k: v for k, v in entry.items() if k != "resource"}
+                for entry in value.get("entry") or []
+            ]
+            if not shell["entry"]:
+                del shell["entry"]
+            validate_resource(shell, where)
         return [
             validate_resource(resource, f"{where}.entry[{position}].resource")
             for position, resource in enumerate(entries)

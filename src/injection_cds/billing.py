@@ -29,11 +29,12 @@ RULES.md "Billing rules" and SOURCES-96372.md §1.3, §3.4, §5. Decisions made 
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from injection_cds import codes
 from injection_cds.codes import RouteKind
@@ -72,6 +73,36 @@ _UNIT_KIND: frozenset[str] = frozenset(
 )
 
 MASS, VOLUME, UNITS = "mass", "volume", "units"
+
+_T = TypeVar("_T")
+_PER_VISIT_KEPT = 8
+
+
+def per_visit(
+    compute: Callable[[VisitFacts, RuleContext], list[_T]],
+) -> Callable[[VisitFacts, RuleContext], list[_T]]:
+    """Compute a visit's lines once: the rules and the card extras all ask for them.
+
+    The facts and the rule context are immutable, so the answer for the same two objects
+    is the same. The memo keeps the last few (visit, context, answer) triples, holding the
+    objects themselves (so an ``id`` cannot be reused while it is in the memo) and
+    compared by identity; every caller gets its own copy of the list.
+    """
+    memo: dict[tuple[int, int], tuple[VisitFacts, RuleContext, list[_T]]] = {}
+
+    @functools.wraps(compute)
+    def memoised(visit: VisitFacts, ctx: RuleContext) -> list[_T]:
+        key = (id(visit), id(ctx))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is visit and hit[1] is ctx:
+            return list(hit[2])
+        result = compute(visit, ctx)
+        if len(memo) >= _PER_VISIT_KEPT:
+            memo.clear()
+        memo[key] = (visit, ctx, list(result))
+        return result
+
+    return memoised
 
 
 def unit_kind(unit: str | None) -> tuple[str, Decimal] | None:
@@ -414,6 +445,7 @@ def excluded_from_drug_administration(
     )
 
 
+@per_visit
 def sc_im_injections(visit: VisitFacts, ctx: RuleContext) -> list[Administration]:
     """The administrations billed with 96372 (before the telehealth check)."""
     return [
@@ -446,6 +478,7 @@ def date_of_service(administration: Administration) -> str:
     return "undated"
 
 
+@per_visit
 def injection_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
     """BIL001: 96372 per separate injection (repeat convention), then each drug's line.
 
@@ -505,6 +538,7 @@ def _repeat_lines(
 
 
 # --- IV push, infusion, intra-arterial (BIL002) ----------------------------------------------
+@per_visit
 def iv_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
     """BIL002: one initial IV service, add-on pushes, intra-arterial; then the drug lines.
 
@@ -584,11 +618,13 @@ _MEDICARE_VACCINE_CODES = {
 }
 
 
+@per_visit
 def vaccine_administrations(visit: VisitFacts, ctx: RuleContext) -> list[Administration]:
     """Completed vaccine or toxoid administrations (and orders, on order-sign)."""
     return [a for a in visit.administrations if given(a) and is_vaccine(a.drug, ctx.catalog)]
 
 
+@per_visit
 def vaccine_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
     """BIL003: the administration code of each vaccine by payer, age, counselling and route.
 
@@ -646,6 +682,7 @@ def vaccine_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
 
 
 # --- antineoplastics (BIL010) and allergen immunotherapy (BIL013) ----------------------------
+@per_visit
 def antineoplastic_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
     """BIL010: 96401 (non-hormonal) / 96402 (hormonal) per SC/IM antineoplastic, + drug line."""
     lines: list[ChargeLine] = []
@@ -663,6 +700,7 @@ def antineoplastic_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine
     return lines
 
 
+@per_visit
 def allergen_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
     """BIL013: 95115 for one allergen injection on a date, 95117 for two or more."""
     by_date: dict[str, list[Administration]] = {}

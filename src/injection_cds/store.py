@@ -14,6 +14,8 @@ runs ``upgrade head`` when it is opened, serialized across processes.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -200,6 +202,31 @@ class ReasonCount:
     count: int
 
 
+_CARD_COLUMNS = (
+    "card_uuid",
+    "service_id",
+    "hook",
+    "hook_instance",
+    "rule_code",
+    "indicator",
+    "patient_hash",
+    "encounter_hash",
+    "issued_at",
+)
+_INHERITED_CONNECTIONS: list[Any] = []  # card connections of a parent process (see below)
+_CARD_ROWS_PER_INSERT = 100  # 900 parameters, below every SQLite's variable limit
+
+
+@functools.lru_cache(maxsize=32)
+def _sqlite_card_insert(count: int) -> str:
+    """``INSERT ... VALUES (?...), ... ON CONFLICT (card_uuid) DO NOTHING`` for ``count`` rows."""
+    row = "(" + ", ".join("?" for _ in _CARD_COLUMNS) + ")"
+    return (
+        f"INSERT INTO cards ({', '.join(_CARD_COLUMNS)}) VALUES {', '.join([row] * count)}"
+        " ON CONFLICT (card_uuid) DO NOTHING"
+    )
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -304,6 +331,12 @@ class Store:
         self._engine_pid = 0
         self._lock = threading.Lock()
         self._jti_calls = 0
+        self._is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        # SQLite card writes: one DBAPI connection of this process's pool, kept checked out.
+        self._cards_lock = threading.Lock()
+        self._cards_conn: Any = None
+        self._cards_conn_pid = 0
+        self._issued_at_bind: Any = None
 
     @classmethod
     def from_url(
@@ -394,6 +427,7 @@ class Store:
 
     def close(self) -> None:
         """Close this process's connections."""
+        self._release_cards_connection()
         with self._lock:
             if self._engine is not None:
                 if self._engine_pid == os.getpid():
@@ -463,9 +497,73 @@ class Store:
                     "issued_at": when,
                 }
             )
+        if self._is_sqlite:
+            return self._record_cards_sqlite(rows)
         with self._write() as conn:
             statement = self._insert_ignore(conn, cards, ["card_uuid"]).returning(cards.c.id)
             return len(conn.execute(statement, rows).all())
+
+    def _record_cards_sqlite(self, rows: list[dict[str, Any]]) -> int:
+        """The card rows in one ``BEGIN IMMEDIATE`` transaction of multi-row INSERTs.
+
+        The same rows, transaction and durability (WAL, ``synchronous = NORMAL``: committed
+        before the response goes out, kept through a process crash) as the SQLAlchemy path,
+        without its per-call statement building: a prepared statement (sqlite3's statement
+        cache) on a connection this process keeps for card writes.
+        """
+        with self._cards_lock:
+            conn = self._cards_connection()
+            values: list[Any] = []
+            bind = self._issued_at_bind
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                written = 0
+                for start in range(0, len(rows), _CARD_ROWS_PER_INSERT):
+                    chunk = rows[start : start + _CARD_ROWS_PER_INSERT]
+                    values = []
+                    for row in chunk:
+                        values.extend(row[name] for name in _CARD_COLUMNS[:-1])
+                        issued = row["issued_at"]
+                        values.append(bind(issued) if bind is not None else issued)
+                    written += conn.execute(_sqlite_card_insert(len(chunk)), values).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                self._discard_cards_connection()
+                raise
+            return written
+
+    def _cards_connection(self) -> Any:
+        """This process's sqlite3 connection for card writes (from the engine's pool)."""
+        pid = os.getpid()
+        if self._cards_conn is None or self._cards_conn_pid != pid:
+            if self._cards_conn is not None:
+                # The parent's connection, inherited by a fork: never used, closed or
+                # returned to a pool here (SQLite handles must not cross a fork).
+                _INHERITED_CONNECTIONS.append(self._cards_conn)
+            engine = self.engine
+            self._cards_conn = engine.raw_connection()
+            self._cards_conn_pid = pid
+            self._issued_at_bind = cards.c.issued_at.type.bind_processor(engine.dialect)
+        return self._cards_conn.driver_connection
+
+    def _discard_cards_connection(self) -> None:
+        """After a failed write: roll back and give the connection up (a new one next time)."""
+        held, self._cards_conn = self._cards_conn, None
+        if held is None or self._cards_conn_pid != os.getpid():
+            return
+        with contextlib.suppress(Exception):  # no transaction open, or the connection is gone
+            held.driver_connection.execute("ROLLBACK")
+        with contextlib.suppress(Exception):
+            held.invalidate()
+
+    def _release_cards_connection(self) -> None:
+        with self._cards_lock:
+            held, self._cards_conn = self._cards_conn, None
+            if held is not None:
+                if self._cards_conn_pid == os.getpid():
+                    held.close()  # back to the pool, which the engine's dispose then closes
+                else:
+                    _INHERITED_CONNECTIONS.append(held)
 
     def record_feedback(
         self,

@@ -67,9 +67,9 @@ def drop_schema(name: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a private, throw-away schema."""
+@contextmanager
+def private_postgres() -> Iterator[str]:
+    """A PostgreSQL URL on a private schema, dropped afterwards (skips without a server)."""
     reason = postgres_reason()
     if reason:
         pytest.skip(reason)
@@ -78,6 +78,13 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         drop_schema(name)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a private, throw-away schema."""
+    with private_postgres() as url:
+        yield url
 
 
 @pytest.fixture
@@ -92,14 +99,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
         return
-    reason = postgres_reason()
-    if reason:
-        pytest.skip(reason)
-    url, name = private_schema_url()
-    try:
+    with private_postgres() as url:
         yield url
-    finally:
-        drop_schema(name)
 
 
 @pytest.fixture

@@ -751,6 +751,14 @@ def plot(result: dict[str, Any], path: Path) -> bool:
     return True
 
 
+def audit_section(text: str) -> str:
+    """The batch audit's figures (bench/audit_bench.py, AUDIT-RESULTS.md), one level down."""
+    lines = []
+    for line in text.splitlines():
+        lines.append("#" + line if line.startswith("#") else line)
+    return "\n".join(lines).strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="injection-cds benchmark (issue 5)")
     parser.add_argument("--smoke", action="store_true", help="a few seconds, for CI")
@@ -804,6 +812,9 @@ def main(argv: list[str] | None = None) -> int:
     plot_name = "latency_vs_administrations.png"
     plotted = plot(result, out / plot_name)
     text = markdown(result, plot_name if plotted else None)
+    audit = BENCH / "AUDIT-RESULTS.md"
+    if audit.exists() and not args.smoke:
+        text = text.rstrip("\n") + "\n\n" + audit_section(audit.read_text()) + "\n"
     (out / "RESULTS.md").write_text(text)
     print()
     print(text)

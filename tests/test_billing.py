@@ -11,7 +11,7 @@ import pytest
 from fhir.resources.R4B.chargeitem import ChargeItem
 
 import injection_cds.chargeitems  # noqa: F401  (registers the BIL001 card extras)
-from injection_cds import billing, codes
+from injection_cds import codes, units
 from injection_cds.billing_config import context_from_config
 from injection_cds.facts import Quantity
 from injection_cds.pipeline import call_service
@@ -52,12 +52,12 @@ def _entry(hcpcs: str) -> Any:
     ],
 )
 def test_units(hcpcs: str, value: str, unit: str, expected: int) -> None:
-    result = billing.billing_units(Quantity(Decimal(value), unit, unit), _entry(hcpcs))
+    result = units.billing_units(Quantity(Decimal(value), unit, unit), _entry(hcpcs))
     assert result.units == expected
 
 
 def test_up_to_code_above_its_amount_counts_each_x_and_says_so() -> None:
-    result = billing.billing_units(Quantity(Decimal(75), "mg", "mg"), _entry("J2550"))
+    result = units.billing_units(Quantity(Decimal(75), "mg", "mg"), _entry("J2550"))
     assert result.units == 2
     assert result.note and "up to" in result.note
 
@@ -66,7 +66,7 @@ def test_up_to_code_above_its_amount_counts_each_x_and_says_so() -> None:
     "dose", [Quantity(Decimal(2), "mL", "mL"), Quantity(None, "mg", "mg"), None]
 )
 def test_units_not_computed_when_the_dose_does_not_convert(dose: Quantity | None) -> None:
-    result = billing.billing_units(dose, _entry("J0696"))
+    result = units.billing_units(dose, _entry("J0696"))
     assert result.units is None and result.note
 
 

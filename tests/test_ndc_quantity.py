@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from injection_cds import billing, codes
+from injection_cds import codes, units
 from injection_cds.extract import ResourceIndex, drug_facts
 from injection_cds.facts import Quantity, Strength
 from injection_cds.rules.context import PayerProfile
@@ -38,20 +38,20 @@ def q(value: str, unit: str | None) -> Quantity:
 def test_ndc_quantity_from_strength(
     dose: Quantity, strength: Strength | None, expected: tuple[str, Decimal]
 ) -> None:
-    unit, quantity, note = billing.ndc_quantity(dose, strength, PROFILE) or ("", 0, None)
+    unit, quantity, note = units.ndc_quantity(dose, strength, PROFILE) or ("", 0, None)
     assert (unit, quantity) == expected
     assert note is None
 
 
 def test_without_strength_mass_falls_back_to_mg_with_a_caveat() -> None:
-    unit, quantity, note = billing.ndc_quantity(q("1", "g"), None, PROFILE) or ("", 0, None)
+    unit, quantity, note = units.ndc_quantity(q("1", "g"), None, PROFILE) or ("", 0, None)
     assert (unit, quantity) == ("ME", Decimal(1000))
-    assert note == billing.NDC_MG_NOTE
+    assert note == units.NDC_MG_NOTE
 
 
 def test_strength_in_another_dimension_is_not_used() -> None:
     # mg per mL cannot convert a dose charted in units
-    found = billing.ndc_quantity(q("10", "[iU]"), Strength(q("30", "mg"), q("1", "mL")), PROFILE)
+    found = units.ndc_quantity(q("10", "[iU]"), Strength(q("30", "mg"), q("1", "mL")), PROFILE)
     assert found == ("F2", Decimal(10), None)
 
 

@@ -81,6 +81,7 @@ class ChargeLine:
     diagnoses: tuple[str, ...] = ()
     services: tuple[str, ...] = ()  # MedicationAdministration (or MedicationRequest) refs
     note: str | None = None
+    ndc_note: str | None = None  # a caveat on the NDC quantity, shown once per card
 
     def as_json(self) -> dict[str, Any]:
         """The RULES.md line shape; absent values are left out (no null, no empty list)."""
@@ -170,7 +171,8 @@ def drug_line(
         ndc_quantity=ndc_unit[1] if ndc_unit else None,
         diagnoses=diagnoses_of(administration, visit),
         services=(administration.reference,),
-        note="; ".join(n for n in (units.note, ndc_unit[2] if ndc_unit else None) if n) or None,
+        note=units.note,
+        ndc_note=ndc_unit[2] if ndc_unit else None,
     )
 
 

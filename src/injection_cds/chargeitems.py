@@ -121,13 +121,14 @@ def lines_table(lines: list[billing.ChargeLine]) -> str:
             ndc = f"N4 {line.ndc}"
             if line.ndc_unit and line.ndc_quantity is not None:
                 ndc += f" {line.ndc_unit}{billing.json_number(line.ndc_quantity)}"
+                ndc += "\\*" if line.ndc_note else ""
         rows.append(
             f"| {line.code} | {' '.join(line.modifiers)} | "
             f"{line.units if line.units is not None else '?'} | {ndc} | "
             f"{', '.join(line.diagnoses)} | {line.description}"
             + (f" — {line.note}" if line.note else "") + " |"
         )
-    return "\n".join(rows)
+    return "\n".join(rows)  # an NDC caveat (\\*) is stated once, in the card's first line
 
 
 def estimate_text(estimate: billing.Estimate) -> str:

@@ -32,6 +32,7 @@ def _line_text(line: billing.ChargeLine) -> str:
         text += f", NDC {codes.NDC_QUALIFIER} {line.ndc}"
         if line.ndc_unit and line.ndc_quantity is not None:
             text += f" {line.ndc_unit}{billing.json_number(line.ndc_quantity)}"
+            text += "\\*" if line.ndc_note else ""  # the caveat follows the list, once
     if line.note:
         text += f" ({line.note})"
     return text
@@ -46,7 +47,8 @@ def _lines_finding(
         severity=severity,
         resource=services[0] if services else "Encounter",
         element=_BILLING_ELEMENT,
-        message=message + " " + "; ".join(_line_text(line) for line in lines) + ".",
+        message=message + " " + "; ".join(_line_text(line) for line in lines) + "."
+        + "".join(f" \\*{note}." for note in dict.fromkeys(ln.ndc_note for ln in lines) if note),
         data={"lines": billing.lines_json(lines), "resources": list(dict.fromkeys(services))},
     )
 

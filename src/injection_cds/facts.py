@@ -272,8 +272,12 @@ class Administration:
 
     @property
     def when(self) -> str:
-        """The administration time for a card, as charted."""
-        return self.effective.text if self.effective else "time not charted"
+        """The administration time for a card: "2026-11-24 10:15" in the charted local time."""
+        if self.effective is None:
+            return "time not charted"
+        if self.effective.moment is not None:
+            return self.effective.moment.strftime("%Y-%m-%d %H:%M")
+        return self.effective.text
 
     @property
     def completed(self) -> bool:

@@ -42,3 +42,36 @@ def test_order_sign_previews_the_lines_without_creating_charges() -> None:
     assert "suggestions" not in card and "selectionBehavior" not in card
     assert card["detail"].startswith("- ") and "**Preview**" in card["detail"]
     assert card["extension"]["org.injectioncds.lines"]
+
+
+def _bil001(body: dict[str, object]) -> dict[str, object]:
+    result = call_service(
+        "injection-charting", body, ctx=RuleContext(), base_url="https://cds.example.org"
+    )
+    return next(c for c in result.cards if c["source"]["topic"]["code"] == "BIL001")
+
+
+def test_charges_already_created_are_not_suggested_again() -> None:
+    """Accepting the suggestion, then calling again, must not offer the same charges twice."""
+    example = FIXTURES.parents[1] / "examples" / "charting-ceftriaxone.json"
+    body = json.loads(example.read_text("utf-8"))
+    first = _bil001(body)
+    actions = first["suggestions"][0]["actions"]  # type: ignore[index]
+    created = [dict(action["resource"], id=f"ci-{n}") for n, action in enumerate(actions)]
+    assert len(created) == 2  # 96372 and J0696
+
+    body["prefetch"]["chargeItems"] = {  # the EHR now has the first one
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": created[0]}],
+    }
+    partly = _bil001(body)
+    remaining = partly["suggestions"][0]  # type: ignore[index]
+    assert [a["resource"]["code"]["coding"][0]["code"] for a in remaining["actions"]] == ["J0696"]
+    assert "(1 already charged)" in remaining["label"]
+
+    body["prefetch"]["chargeItems"]["entry"] = [{"resource": item} for item in created]
+    done = _bil001(body)
+    assert "suggestions" not in done
+    assert "already has a ChargeItem" in str(done["detail"])
+    assert done["extension"]["org.injectioncds.lines"]  # type: ignore[index]

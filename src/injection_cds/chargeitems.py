@@ -143,6 +143,11 @@ def estimate_text(estimate: billing.Estimate) -> str:
     return text + ")."
 
 
+def _already_charged(line: billing.ChargeLine, charged: frozenset[tuple[str, str]]) -> bool:
+    """A ChargeItem with this code exists for every administration the line bills."""
+    return bool(line.services) and all((line.code, s) in charged for s in line.services)
+
+
 @register_card_extras("BIL001")
 def bil001_extras(findings: list[Finding], visit: VisitFacts, ctx: RuleContext) -> CardExtras:
     """The lines extension, the table, the estimate and the create-ChargeItems suggestion."""
@@ -159,10 +164,17 @@ def bil001_extras(findings: list[Finding], visit: VisitFacts, ctx: RuleContext) 
         # given yet, so nothing may be charged: no create-ChargeItem suggestion.
         preview = "**Preview**: once the order is given and charted, it will bill:\n\n"
         return CardExtras(detail=preview + detail, extension=extension)
-    items = chargeitems(lines, visit)
-    key = "|".join(f"{line.code}:{','.join(line.services)}" for line in lines)
+    charged = visit.encounter.charged if visit.encounter is not None else frozenset()
+    to_charge = [line for line in lines if not _already_charged(line, charged)]
+    if not to_charge:
+        done = "Every line already has a ChargeItem on this encounter; nothing to create."
+        return CardExtras(detail=detail + "\n\n" + done, extension=extension)
+    items = chargeitems(to_charge, visit)
+    key = "|".join(f"{line.code}:{','.join(line.services)}" for line in to_charge)
+    already = len(lines) - len(to_charge)
     suggestion = {
-        "label": f"Create {len(items)} charge item{'s' if len(items) != 1 else ''}",
+        "label": f"Create {len(items)} charge item{'s' if len(items) != 1 else ''}"
+        + (f" ({already} already charged)" if already else ""),
         "uuid": str(uuid.uuid5(_SUGGESTION_NAMESPACE, key)),
         "isRecommended": True,
         "actions": [

@@ -296,6 +296,7 @@ def encounter_facts(encounter: Json, index: ResourceIndex) -> EncounterFacts:
         diagnoses=tuple(diagnoses),
         em_codes=tuple(em_codes),
         charge_item_codes=tuple(charge_codes),
+        charged=frozenset(_charged_services(reference, index)),
         location_label=location_label,
         service_provider=reference_of(encounter.get("serviceProvider")),
         start=instant(period.get("start")),
@@ -366,6 +367,21 @@ def _charge_item_codes(encounter_reference: str, index: ResourceIndex) -> Iterab
         code = concept(item.get("code"))
         if code is not None:
             yield from code.codings
+
+
+def _charged_services(encounter_reference: str, index: ResourceIndex) -> Iterable[tuple[str, str]]:
+    for item in index.of_type("ChargeItem"):
+        if item.get("status") == "entered-in-error":
+            continue
+        context = reference_of(item.get("context"))
+        if context and normalise_reference(context) != encounter_reference:
+            continue
+        code = concept(item.get("code"))
+        services = [reference_of(s) for s in item.get("service") or ()]
+        for coded in code.codings if code else ():
+            for service in services:
+                if coded.code and service:
+                    yield coded.code, normalise_reference(service)
 
 
 def patient_facts(patient: Json | None) -> PatientFacts | None:

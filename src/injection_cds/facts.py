@@ -342,6 +342,9 @@ class EncounterFacts:
     diagnoses: tuple[Concept, ...]  # Encounter.diagnosis and encounter-diagnosis Conditions
     em_codes: tuple[str, ...]  # CPT E/M codes in Encounter.type or the encounter's ChargeItems
     charge_item_codes: tuple[Coding, ...]  # every code on the encounter's ChargeItems
+    # (code, "MedicationAdministration/id") of each ChargeItem already on the encounter for
+    # an administration: what has been charged, so it is not suggested again
+    charged: frozenset[tuple[str, str]] = frozenset()
     location_label: str | None = None
     service_provider: str | None = None
     start: Instant | None = None

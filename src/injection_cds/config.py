@@ -80,7 +80,7 @@ def schema() -> dict[str, Any]:
             "max_body_bytes": {"type": "integer", "minimum": 1024},
             "instance_dir": {"type": "string"},
             "database_url": {"type": ["string", "null"]},
-            "hash_key": {"type": ["string", "null"], "minLength": 16},
+            "hash_key": {"type": ["string", "null"], "minLength": 32},  # 256-bit HMAC key
             "log_level": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR"]},
             "cors_allow_origin": {"type": "string"},
             "fhir": {

@@ -75,3 +75,16 @@ def test_charges_already_created_are_not_suggested_again() -> None:
     assert "suggestions" not in done
     assert "already has a ChargeItem" in str(done["detail"])
     assert done["extension"]["org.injectioncds.lines"]  # type: ignore[index]
+
+
+def test_hospital_short_stay_is_a_facility_setting() -> None:
+    """Encounter.class SS (hospital short stay) is hospital outpatient: POS 22, BIL005."""
+    body = json.loads((FIXTURES / "fail_inpatient_stay.json").read_text("utf-8"))
+    body["prefetch"]["encounter"]["class"]["code"] = "SS"
+    result = call_service(
+        "injection-charting", body, ctx=RuleContext(), base_url="https://cds.example.org"
+    )
+    assert result.visit.encounter is not None
+    assert result.visit.encounter.place_of_service == "22"
+    cards = {c["source"]["topic"]["code"]: c for c in result.cards}
+    assert "hospital reports them on its claim" in str(cards["BIL005"]["detail"])

@@ -203,6 +203,10 @@ CLASS_TO_PLACE_OF_SERVICE: dict[str, str] = {
     "IMP": "21",
     "ACUTE": "21",
     "OBSENC": "22",
+    # Not in RULES.md's list, but unambiguous facility stays: a hospital short stay is
+    # hospital outpatient (22); an inpatient non-acute stay is inpatient (21).
+    "SS": "22",
+    "NONAC": "21",
 }
 
 # Source of Payment Typology leading digit -> payer class.

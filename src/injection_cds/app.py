@@ -15,7 +15,7 @@ from flask import Flask
 
 from injection_cds import http_trust  # registers the auth/store config schema before loading
 from injection_cds.config import load_config
-from injection_cds.fhir import configure_validation_cache
+from injection_cds.fhir import configure_fast_validation, configure_validation_cache
 from injection_cds.prefetch import FhirClient
 from injection_cds.rules.context import RuleContext
 from injection_cds.settings import rule_context_from_config
@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, config_file: str | No
 
     fhir = settings["fhir"]
     configure_validation_cache(fhir["validation_cache_size"])
+    configure_fast_validation(fhir["fast_validation"])
     session = requests.Session()
     app.extensions["injection_cds.fhir_client"] = FhirClient(
         session=session,

@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
         "read_timeout": 5.0,
         "max_pages": 20,
         "validation_cache_size": 4096,  # resources known valid, remembered per process
+        "fast_validation": True,  # structural fast path before the fhir.resources models
     },
     "billing": {},
     "auth": {},
@@ -56,6 +57,7 @@ ENVIRONMENT: dict[str, tuple[tuple[str, ...], type]] = {
     "FHIR_CONNECT_TIMEOUT": (("fhir", "connect_timeout"), float),
     "FHIR_READ_TIMEOUT": (("fhir", "read_timeout"), float),
     "FHIR_VALIDATION_CACHE_SIZE": (("fhir", "validation_cache_size"), int),
+    "FHIR_FAST_VALIDATION": (("fhir", "fast_validation"), bool),
     "DEFAULT_PAYER_CLASS": (("billing", "default_payer_class"), str),
 }
 
@@ -92,6 +94,7 @@ def schema() -> dict[str, Any]:
                     "read_timeout": {"type": "number", "exclusiveMinimum": 0},
                     "max_pages": {"type": "integer", "minimum": 1},
                     "validation_cache_size": {"type": "integer", "minimum": 0},
+                    "fast_validation": {"type": "boolean"},
                 },
             },
             **sections,

@@ -17,6 +17,13 @@ running the models again. Only successes are remembered; a resource that failed 
 validated (and refused) again. ``configure_validation_cache(0)`` turns it off
 (``fhir.validation_cache_size`` in the configuration).
 
+Before the models, ``fhir_fast.certainly_valid`` (a structural checker compiled from the same
+R4B model metadata, using fhir_core's own primitive validators) is asked: when it says the
+resource is certainly valid the models are not run; on any doubt it says "not sure" and the
+models decide (same answer, same issues). It is never more permissive than the models
+(``tests/test_fhir_fast.py``); ``configure_fast_validation(False)`` turns it off
+(``fhir.fast_validation`` in the configuration).
+
 A Bundle's shell (the Bundle without its entries' resources) is checked by hand when it has
 only the usual elements (``type``, ``id``, ``total``, entries of ``fullUrl`` / ``search.mode``)
 with values the R4B model certainly accepts; any other shell goes through the model.
@@ -36,6 +43,8 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
+
+from injection_cds import fhir_fast
 
 Json = dict[str, Any]
 
@@ -188,6 +197,14 @@ def configure_validation_cache(size: int) -> None:
     _VALID.resize(size)
 
 
+_FAST = {"enabled": True}
+
+
+def configure_fast_validation(enabled: bool) -> None:
+    """Ask the structural fast path (``fhir_fast``) before the models, or not."""
+    _FAST["enabled"] = bool(enabled)
+
+
 def validation_cache_info() -> dict[str, int]:
     """Size, entries, hits and misses of this process's validation cache."""
     return {
@@ -241,6 +258,8 @@ def _validate(resource: Any, where: str) -> Json:
     model = _model_class(resource_type)
     if model is None:
         raise InvalidResource([FhirIssue(f"{where}.resourceType", "unknown resource type")])
+    if _FAST["enabled"] and fhir_fast.certainly_valid(resource) is True:
+        return resource
     candidate: Json = resource
     for _ in range(_MAX_FILL_PASSES):
         try:

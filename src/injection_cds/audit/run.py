@@ -212,7 +212,8 @@ def summary_text(result: AuditResult) -> str:
         f"audited {s['administrations']:,} administrations in {s['encounters']:,} encounters "
         f"from {s['files']:,} files ({s['recordsRead']:,} records, "
         f"{s['skippedRecords']:,} skipped) in {total_s:.1f} s "
-        f"({result.rate:,.0f} administrations/s, {result.workers} worker{'s' if result.workers != 1 else ''})",
+        f"({result.rate:,.0f} administrations/s, {result.workers} "
+        f"worker{'s' if result.workers != 1 else ''})",
         f"billable candidates {s['billableCandidates']:,}; documentation complete "
         f"{s['documentationComplete']:,}" + (f" ({complete:.1%})" if complete is not None else ""),
         f"findings {s['findings']:,}: critical {s['critical']:,}, warning {s['warning']:,}, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from injection_cds import codes
@@ -83,6 +84,7 @@ class ResourceIndex:
         return self._by_key.get(normalise_reference(reference))
 
 
+@lru_cache(maxsize=8192)  # pure; the same references are resolved again and again
 def normalise_reference(reference: str) -> str:
     """``Type/id`` from a relative, absolute or versioned reference."""
     parts = reference.split("?")[0].rstrip("/").split("/")

@@ -8,11 +8,13 @@ ambiguous and is malformed, not guessed (DOC007).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _HYPHENATED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
 _ELEVEN = re.compile(r"^\d{11}$")
 
 
+@lru_cache(maxsize=4096)  # pure; several rules ask about the same few NDCs
 def normalise_ndc(raw: str) -> str | None:
     """The 11-digit NDC (digits only) for a charted NDC, or None when malformed."""
     value = raw.strip()

@@ -19,6 +19,7 @@ from injection_cds.facts import Drug
 
 _SHIPPED_TABLE = "injectables.csv"
 _IDENTIFY_CACHE_SIZE = 4096
+_RECENT_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ class DrugCatalog:
     _identified: dict[tuple[Drug, str | None], CatalogEntry | None] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # The rules of one visit ask about the *same* Drug object a dozen times: answer those
+    # by identity, before hashing the whole drug (it holds the drug, so ids are not reused).
+    _recent: dict[tuple[int, str | None], tuple[Drug, CatalogEntry | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -137,6 +143,16 @@ class DrugCatalog:
         """The catalog entry for a drug, by HCPCS, NDC crosswalk, CVX, RxNorm, then name."""
         if drug is None:
             return None
+        recent = self._recent.get((id(drug), ndc11))
+        if recent is not None and recent[0] is drug:
+            return recent[1]
+        entry = self._identify_cached(drug, ndc11)
+        if len(self._recent) >= _RECENT_SIZE:
+            self._recent.clear()
+        self._recent[(id(drug), ndc11)] = (drug, entry)
+        return entry
+
+    def _identify_cached(self, drug: Drug, ndc11: str | None) -> CatalogEntry | None:
         key = (drug, ndc11)
         try:
             return self._identified[key]

@@ -661,6 +661,13 @@ CHANGES = [
     " no in-memory queue.",
     "- **Warm-up and `gc.freeze()`** in the gunicorn master before the fork: the workers'"
     " collections no longer walk the ~125k objects of the loaded app (the p99 tail).",
+    "- **Fast validation path** (`fhir_fast.py`, `fhir.fast_validation`, default on): a"
+    " structural checker compiled from the R4B models' own metadata (elements, cardinality,"
+    " choice groups, fhir_core's own primitive validators) answers \"certainly valid\" or"
+    " \"not sure\"; on \"not sure\" the full fhir.resources validation runs. Differential"
+    " tests on every fixture, the external data, synthetic data and ~36,000 mutants: never"
+    " more permissive. Validation time about 4x lower; peak RSS per worker +~18 MB (its"
+    " memo of primitive results).",
 ]
 
 

@@ -62,6 +62,27 @@ class Seen:
     headers: dict[str, str]
 
 
+class LoopbackServer:
+    """An http.server on a free 127.0.0.1 port, serving from a thread until ``close()``."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
 class FhirStub:
     """A FHIR server on 127.0.0.1 that demands ``Authorization: Bearer <token>``."""
 

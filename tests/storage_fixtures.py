@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +22,7 @@ from urllib.parse import quote
 import jwt
 import psycopg
 import pytest
+from cds_test_support import LoopbackServer
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
@@ -157,10 +157,8 @@ class JwtKit:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.jwks_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = LoopbackServer(Handler)
+        self.jwks_url = f"{self.server.url}/jwks.json"
 
     def _jwk(self, alg: str) -> dict[str, Any]:
         public = self.keys[alg].public_key()
@@ -185,9 +183,7 @@ class JwtKit:
 
     def close(self) -> None:
         """Stop the JWKS server."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
+        self.server.close()
 
 
 @pytest.fixture(scope="module")

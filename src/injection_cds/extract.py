@@ -361,22 +361,24 @@ def _is_encounter_diagnosis(condition: Json) -> bool:
     return any(c.code == "encounter-diagnosis" for category in categories for c in category.codings)
 
 
-def _charge_item_codes(encounter_reference: str, index: ResourceIndex) -> Iterable[Coding]:
+def _encounter_charge_items(encounter_reference: str, index: ResourceIndex) -> Iterable[Json]:
+    """The ChargeItems of this encounter (a ChargeItem with no context counts as its own)."""
     for item in index.of_type("ChargeItem"):
         context = reference_of(item.get("context"))
-        if context and normalise_reference(context) != encounter_reference:
-            continue
+        if not context or normalise_reference(context) == encounter_reference:
+            yield item
+
+
+def _charge_item_codes(encounter_reference: str, index: ResourceIndex) -> Iterable[Coding]:
+    for item in _encounter_charge_items(encounter_reference, index):
         code = concept(item.get("code"))
         if code is not None:
             yield from code.codings
 
 
 def _charged_services(encounter_reference: str, index: ResourceIndex) -> Iterable[tuple[str, str]]:
-    for item in index.of_type("ChargeItem"):
+    for item in _encounter_charge_items(encounter_reference, index):
         if item.get("status") == "entered-in-error":
-            continue
-        context = reference_of(item.get("context"))
-        if context and normalise_reference(context) != encounter_reference:
             continue
         code = concept(item.get("code"))
         services = [reference_of(s) for s in item.get("service") or ()]

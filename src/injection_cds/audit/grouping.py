@@ -99,22 +99,23 @@ def _encounter_resources(collected: _Collected, key: str, encounter: Json) -> No
     collected.fetch(encounter.get("serviceProvider"))
 
 
+def _name_of(reference: Any, resources: Mapping[str, Json]) -> str | None:
+    """The name of the Location/Organization a Reference names, else its display."""
+    if not isinstance(reference, Mapping):
+        return None
+    found = resources.get(reference_key(reference) or "")
+    name = (found or {}).get("name") or reference.get("display")
+    return name if isinstance(name, str) and name else None
+
+
 def department(encounter: Json | None, resources: Mapping[str, Json]) -> str:
     """The department a billing lead would group by: location, provider, else the class."""
     if encounter is None:
         return "(no encounter)"
-    for place in encounter.get("location") or ():
-        reference = place.get("location") if isinstance(place, Mapping) else None
-        if isinstance(reference, Mapping):
-            found = resources.get(reference_key(reference) or "")
-            name = (found or {}).get("name") or reference.get("display")
-            if isinstance(name, str) and name:
-                return name
-    provider = encounter.get("serviceProvider")
-    if isinstance(provider, Mapping):
-        found = resources.get(reference_key(provider) or "")
-        name = (found or {}).get("name") or provider.get("display")
-        if isinstance(name, str) and name:
+    places = [p.get("location") for p in encounter.get("location") or () if isinstance(p, Mapping)]
+    for reference in (*places, encounter.get("serviceProvider")):
+        name = _name_of(reference, resources)
+        if name:
             return name
     encounter_class = encounter.get("class")
     if isinstance(encounter_class, Mapping):

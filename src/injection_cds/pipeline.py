@@ -15,11 +15,11 @@ from typing import Any
 from injection_cds import chargeitems as _chargeitems  # noqa: F401  (registers BIL001 card extras)
 from injection_cds import engine
 from injection_cds.cards import build_cards
-from injection_cds.errors import BadRequest, Issue, NotFound, UnprocessableResource
+from injection_cds.errors import BadRequest, NotFound
 from injection_cds.extract import ResourceIndex, visit_facts
 from injection_cds.facts import VisitFacts
-from injection_cds.fhir import InvalidResource, Json, validate_resources
-from injection_cds.prefetch import FhirClient, resolve_prefetch
+from injection_cds.fhir import Json
+from injection_cds.prefetch import FhirClient, resolve_prefetch, validated_resources
 from injection_cds.rules.context import RuleContext
 from injection_cds.rules.registry import Finding
 from injection_cds.services import ServiceDefinition, load_services, served_hooks
@@ -131,16 +131,7 @@ def _context_resources(request: HookRequest, service: ServiceDefinition) -> dict
         value = request.context.get(name)
         if value is None:
             continue
-        try:
-            by_role.setdefault(role, []).extend(validate_resources(value, f"context.{name}"))
-        except InvalidResource as exc:
-            raise UnprocessableResource(
-                f"context.{name} is not valid FHIR R4",
-                issues=[
-                    Issue(f"{i.location}: {i.message}", i.location.split(":")[0], "structure")
-                    for i in exc.issues
-                ],
-            ) from None
+        by_role.setdefault(role, []).extend(validated_resources(value, f"context.{name}"))
     return by_role
 
 

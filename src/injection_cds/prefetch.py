@@ -178,7 +178,8 @@ def _is_operation_outcome(value: Any) -> bool:
     return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
 
 
-def _validated(value: Any, where: str) -> list[Json]:
+def validated_resources(value: Any, where: str) -> list[Json]:
+    """The resources of a prefetch or context value, validated; 422 naming where when not."""
     try:
         resources = validate_resources(value, where)
     except InvalidResource as exc:
@@ -213,7 +214,8 @@ def resolve_prefetch(
             continue
         if key.key in prefetch and not _is_operation_outcome(prefetch[key.key]):
             value = prefetch[key.key]
-            out[key.key] = [] if value is None else _validated(value, f"prefetch.{key.key}")
+            where = f"prefetch.{key.key}"
+            out[key.key] = [] if value is None else validated_resources(value, where)
             continue
         out[key.key] = _fetch(key, query, fhir_server, token, client)
         if fhir_server and client is not None:
@@ -247,5 +249,5 @@ def _fetch(
         return []
     resources: list[Json] = []
     for body in bodies:
-        resources.extend(_validated(body, f"fhirServer response for {key.key!r}"))
+        resources.extend(validated_resources(body, f"fhirServer response for {key.key!r}"))
     return resources

@@ -50,7 +50,7 @@ def measure_floor(data: Path) -> dict[str, Any]:
 
 
 def measure_validate(data: Path) -> dict[str, Any]:
-    from injection_cds.fhir import validate_resource
+    from injection_cds.fhir.validation import validate_resource
 
     validate_resource({"resourceType": "Patient"})  # import and build the models first
     started = time.perf_counter()
@@ -108,7 +108,7 @@ def run_child(kind: str, data: Path, workers: int = 1) -> dict[str, Any]:
 
 
 def ensure_data(data_dir: Path, size: int, seed: int) -> Path:
-    from injection_cds.synthetic import write_bulk_ndjson
+    from injection_cds.devtools.synthetic import write_bulk_ndjson
 
     target = data_dir / f"audit-{size}-seed{seed}"
     marker = data_dir / f"audit-{size}-seed{seed}.counts.json"

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from injection_cds.synthetic import hook_request, request_resources
+from injection_cds.devtools.synthetic import hook_request, request_resources
 
 ID_TOKEN = "@N@"
 FRACTION_TOKEN = "@F@"

@@ -19,9 +19,9 @@ from pathlib import Path
 import orjson
 from pyinstrument import Profiler
 
-from injection_cds import pipeline
-from injection_cds.app import create_app
-from injection_cds.synthetic import SERVICE_DISCHARGE, hook_request
+from injection_cds.devtools.synthetic import SERVICE_DISCHARGE, hook_request
+from injection_cds.protocol import pipeline
+from injection_cds.web.factory import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bodies import instantiate, template  # noqa: E402

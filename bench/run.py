@@ -92,7 +92,7 @@ def serve_command(port: int, workers: int) -> list[str]:
     args = ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "from injection_cds.cli import main; main()", *args]
+    return [sys.executable, "-c", "from injection_cds.cli.main import main; main()", *args]
 
 
 def post(url: str, body: bytes, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -596,7 +596,7 @@ def markdown(result: dict[str, Any], plot_name: str | None) -> str:
         f"- **Setup**: `injection-cds serve --workers {s['workers']}` on 127.0.0.1;"
         f" {s['load_generator']}, {s['duration_s']} s per run after {s['warmup_s']} s warm-up;"
         " wrk and the server share the machine's CPUs. Seed "
-        f"{s['seed']}: bodies from `injection_cds.synthetic.hook_request`.",
+        f"{s['seed']}: bodies from `injection_cds.devtools.synthetic.hook_request`.",
         "- **Floor**: `POST /_floor` on the same server with the same body (parses the JSON,"
         " answers `{\"cards\": []}`); the ratio is the scenario's req/s over the floor's.",
         "- **Other CPU**: CPUs' worth of work by other processes during the service / floor"
@@ -663,8 +663,8 @@ CHANGES = [
     " collections no longer walk the ~125k objects of the loaded app (the p99 tail).",
     "- **Fast validation path** (`fhir_fast.py`, `fhir.fast_validation`, default on): a"
     " structural checker compiled from the R4B models' own metadata (elements, cardinality,"
-    " choice groups, fhir_core's own primitive validators) answers \"certainly valid\" or"
-    " \"not sure\"; on \"not sure\" the full fhir.resources validation runs. Differential"
+    ' choice groups, fhir_core\'s own primitive validators) answers "certainly valid" or'
+    ' "not sure"; on "not sure" the full fhir.resources validation runs. Differential'
     " tests on every fixture, the external data, synthetic data and ~36,000 mutants: never"
     " more permissive. Validation time about 4x lower; peak RSS per worker +~18 MB (its"
     " memo of primitive results).",

@@ -22,8 +22,9 @@ from typing import Any
 
 import orjson
 
-from injection_cds import pipeline, synthetic
-from injection_cds.app import create_app
+from injection_cds.devtools import synthetic
+from injection_cds.protocol import pipeline
+from injection_cds.web.factory import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bodies import instantiate, template  # noqa: E402
@@ -33,7 +34,7 @@ STAGES = ("json", "parse", "facts", "rules", "cards", "encode", "store")
 
 def _open_store(instance_dir: Path) -> Any:
     try:
-        from injection_cds.store import Store, default_database_url, load_or_create_hash_key
+        from injection_cds.store.ledger import Store, default_database_url, load_or_create_hash_key
     except ImportError:  # the ledger is not there yet: no store stage
         return None
     return Store.from_url(default_database_url(instance_dir), load_or_create_hash_key(instance_dir))

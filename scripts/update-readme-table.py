@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from injection_cds.pages import README_TABLE_END, README_TABLE_START, readme_rule_table
+from injection_cds.web.pages import README_TABLE_END, README_TABLE_START, readme_rule_table
 
 readme = Path(__file__).resolve().parents[1] / "README.md"
 text = readme.read_text("utf-8")

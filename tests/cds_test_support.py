@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from flask import Flask
 
-from injection_cds.app import create_app
+from injection_cds.web.factory import create_app
 
 Json = dict[str, Any]
 TOKEN = "tok-SECRET-b7c1f0e2d9a84b6c"

@@ -28,8 +28,8 @@ from flask import Flask
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from sqlalchemy.engine import make_url
 
-from injection_cds.app import create_app
-from injection_cds.store import Store
+from injection_cds.store.ledger import Store
+from injection_cds.web.factory import create_app
 
 POSTGRES_URL = os.environ.get(
     "INJECTION_CDS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -127,7 +127,7 @@ def app_on(instance_dir: Path, **config: Any) -> Iterator[Flask]:
     try:
         yield app
     finally:
-        app.extensions["injection_cds.store"].close()
+        app.extensions["injection_cds.store.ledger"].close()
         app.extensions["injection_cds.verifier"].close()
         app.extensions["injection_cds.fhir_client"].session.close()
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from injection_cds.analytics import (
+from injection_cds.cli.main import main
+from injection_cds.store.analytics import (
     build_report,
     parse_since,
     render_html,
@@ -19,8 +20,7 @@ from injection_cds.analytics import (
     report_json,
     report_text,
 )
-from injection_cds.cli import main
-from injection_cds.store import Store
+from injection_cds.store.ledger import Store
 
 pytest_plugins = ["storage_fixtures"]
 
@@ -126,7 +126,7 @@ def test_parse_since() -> None:
 
 def test_http_json_and_html(tmp_path, make_app) -> None:
     with make_app(tmp_path) as app:
-        _fill(app.extensions["injection_cds.store"])
+        _fill(app.extensions["injection_cds.store.ledger"])
         client = app.test_client()
         body = client.get("/analytics?since=2026-02-01").json
         assert body["rules"][0]["shown"] == 6

@@ -17,7 +17,7 @@ from injection_cds.audit import run_audit
 from injection_cds.audit.progress import Progress, bounded_map
 from injection_cds.audit.reader import Skipped, read_chunks
 from injection_cds.audit.store import classify, reference_key
-from injection_cds.cli import main as cli_main
+from injection_cds.cli.main import main as cli_main
 
 EXTERNAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "external"
 SNOMED = "http://snomed.info/sct"
@@ -347,9 +347,7 @@ def test_external_mimic_oral_gets_no_findings_and_sc_heparin_gets_doc001(
     oral = [a for a, r in routes.items() if r in ("PO", "PO/NG", "ORAL", "NG", "SL")]
     assert oral and not [a for a in oral if a in rules]
     not_given = _mimic_not_given_events()
-    subcutaneous = [
-        a for a, r in routes.items() if r in ("SC", "SUBCUT") and a not in not_given
-    ]
+    subcutaneous = [a for a, r in routes.items() if r in ("SC", "SUBCUT") and a not in not_given]
     heparin = [a for a in subcutaneous if "heparin" in drugs.get(a, "").lower()]
     assert heparin, "expected MIMIC SC heparin administrations among the findings"
     assert all("DOC001" in rules[a] for a in subcutaneous)

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.chargeitem import ChargeItem
 
-import injection_cds.chargeitems  # noqa: F401  (registers the BIL001 card extras)
-from injection_cds import codes, units
-from injection_cds.billing_config import context_from_config
-from injection_cds.facts import Quantity
-from injection_cds.pipeline import call_service
-from injection_cds.reference import DrugCatalog
-from injection_cds.rules.context import PayerProfile, RuleContext, RuleSettings
+import injection_cds.protocol.chargeitems  # noqa: F401  (registers the BIL001 card extras)
+from injection_cds.core import codes, units
+from injection_cds.core.context import PayerProfile, RuleContext, RuleSettings
+from injection_cds.core.facts import Quantity
+from injection_cds.protocol.pipeline import call_service
+from injection_cds.reference.billing_config import context_from_config
+from injection_cds.reference.catalog import DrugCatalog
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "fixtures" / "rules"
@@ -116,8 +116,8 @@ def _golden(name: str, ctx: RuleContext | None = None) -> dict[str, dict[str, An
 
 
 def _finding_lines(name: str, rule: str) -> list[dict[str, Any]]:
-    from injection_cds import engine
-    from injection_cds.extract import ResourceIndex, visit_facts
+    from injection_cds.core import engine
+    from injection_cds.core.extract import ResourceIndex, visit_facts
 
     body = json.loads((GOLDEN / f"{name}.json").read_text())
     index = ResourceIndex()
@@ -130,8 +130,13 @@ def _finding_lines(name: str, rule: str) -> list[dict[str, Any]]:
                 index.add(entry["resource"])
         elif isinstance(value, dict):
             index.add(value)
-    visit = visit_facts(body["hook"], index, administrations=administrations,
-                        encounter_id="enc-5001", patient_id="pat-1001")
+    visit = visit_facts(
+        body["hook"],
+        index,
+        administrations=administrations,
+        encounter_id="enc-5001",
+        patient_id="pat-1001",
+    )
     found = [f for f in engine.evaluate(visit, RuleContext()) if f.rule == rule]
     assert found, rule
     return list(found[0].data["lines"])
@@ -141,12 +146,31 @@ def test_golden_two_im_injections() -> None:
     cards = _golden("two_im_injections")
     assert _lines(cards["BIL001"]) == [
         {"code": "96372", "system": codes.CPT, "units": 1, "diagnoses": ["N39.0"]},
-        {"code": "96372", "system": codes.CPT, "units": 1, "modifiers": ["59"],
-         "diagnoses": ["N39.0"]},
-        {"code": "J0696", "system": codes.HCPCS, "units": 4, "ndc": "60505075104",
-         "ndcUnit": "ME", "ndcQuantity": 1000, "diagnoses": ["N39.0"]},
-        {"code": "J1885", "system": codes.HCPCS, "units": 4, "ndc": "00409379501",
-         "ndcUnit": "ME", "ndcQuantity": 60, "diagnoses": ["N39.0"]},
+        {
+            "code": "96372",
+            "system": codes.CPT,
+            "units": 1,
+            "modifiers": ["59"],
+            "diagnoses": ["N39.0"],
+        },
+        {
+            "code": "J0696",
+            "system": codes.HCPCS,
+            "units": 4,
+            "ndc": "60505075104",
+            "ndcUnit": "ME",
+            "ndcQuantity": 1000,
+            "diagnoses": ["N39.0"],
+        },
+        {
+            "code": "J1885",
+            "system": codes.HCPCS,
+            "units": 4,
+            "ndc": "00409379501",
+            "ndcUnit": "ME",
+            "ndcQuantity": 60,
+            "diagnoses": ["N39.0"],
+        },
     ]
     assert "BIL012" in cards
     assert len(cards["BIL001"]["suggestions"][0]["actions"]) == 4
@@ -154,10 +178,14 @@ def test_golden_two_im_injections() -> None:
 
 def test_golden_two_im_injections_with_the_76_and_units_conventions() -> None:
     for convention, expected in (("76", [[], ["76"]]), ("units", [[]])):
-        ctx = RuleContext(settings=RuleSettings(
-            profiles={"default": PayerProfile(repeat_convention=convention)}))
-        lines = [line for line in _lines(_golden("two_im_injections", ctx)["BIL001"])
-                 if line["code"] == "96372"]
+        ctx = RuleContext(
+            settings=RuleSettings(profiles={"default": PayerProfile(repeat_convention=convention)})
+        )
+        lines = [
+            line
+            for line in _lines(_golden("two_im_injections", ctx)["BIL001"])
+            if line["code"] == "96372"
+        ]
         assert [line.get("modifiers", []) for line in lines] == expected
         assert sum(line["units"] for line in lines) == 2
 
@@ -165,9 +193,13 @@ def test_golden_two_im_injections_with_the_76_and_units_conventions() -> None:
 def test_golden_iv_push_plus_im() -> None:
     cards = _golden("iv_push_plus_im")
     assert [(ln["code"], ln["units"]) for ln in _lines(cards["BIL001"])] == [
-        ("96372", 1), ("J0696", 2)]
+        ("96372", 1),
+        ("J0696", 2),
+    ]
     assert [(ln["code"], ln["units"]) for ln in _finding_lines("iv_push_plus_im", "BIL002")] == [
-        ("96374", 1), ("J1885", 2)]
+        ("96374", 1),
+        ("J1885", 2),
+    ]
 
 
 def test_golden_medicare_flu_shot() -> None:
@@ -181,7 +213,9 @@ def test_golden_nurse_visit_99211() -> None:
     cards = _golden("nurse_visit_99211")
     assert cards["BIL004"]["indicator"] == "critical"
     assert [(ln["code"], ln["units"]) for ln in _lines(cards["BIL001"])] == [
-        ("96372", 1), ("J3420", 1)]
+        ("96372", 1),
+        ("J3420", 1),
+    ]
     assert _lines(cards["BIL001"])[1]["diagnoses"] == ["D51.0"]
 
 
@@ -195,7 +229,9 @@ def test_golden_hospital_outpatient() -> None:
     cards = _golden("hospital_outpatient")
     assert cards["BIL005"]["indicator"] == "warning"
     assert [(ln["code"], ln["units"]) for ln in _lines(cards["BIL001"])] == [
-        ("96372", 1), ("J0696", 4)]
+        ("96372", 1),
+        ("J0696", 4),
+    ]
 
 
 def test_golden_medicaid_without_ndc() -> None:
@@ -233,11 +269,14 @@ def test_chargeitem_carries_modifiers_and_the_administration() -> None:
 
 def test_estimate_in_detail_only_with_a_fee_schedule() -> None:
     assert "Estimate" not in _golden("two_im_injections")["BIL001"]["detail"]
-    ctx = context_from_config({
-        "fee_schedules": {"test-schedule": {"path": str(DATA / "fee_schedule_sample.csv"),
-                                            "year": 2026}},
-        "profiles": {"default": {"fee_schedule": "test-schedule"}},
-    })
+    ctx = context_from_config(
+        {
+            "fee_schedules": {
+                "test-schedule": {"path": str(DATA / "fee_schedule_sample.csv"), "year": 2026}
+            },
+            "profiles": {"default": {"fee_schedule": "test-schedule"}},
+        }
+    )
     detail = _golden("two_im_injections", ctx)["BIL001"]["detail"]
     # 2 × 96372 at 10.00 + J0696 × 4 at 1.50 + J1885 × 4 at 0.25 = 27.00
     assert "$27.00" in detail and "test-schedule" in detail and "2026" in detail

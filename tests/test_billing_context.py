@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from injection_cds.pipeline import call_service
-from injection_cds.rules.context import RuleContext
+from injection_cds.core.context import RuleContext
+from injection_cds.protocol.pipeline import call_service
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules" / "BIL005"
 

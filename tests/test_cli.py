@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from injection_cds.app import create_app
-from injection_cds.cli import main
-from injection_cds.synthetic import hook_request
+from injection_cds.cli.main import main
+from injection_cds.devtools.synthetic import hook_request
+from injection_cds.web.factory import create_app
 
 Json = dict[str, Any]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from injection_cds.app import create_app
 from injection_cds.config import DEFAULTS, ConfigError, load_config
+from injection_cds.web.factory import create_app
 
 
 def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:

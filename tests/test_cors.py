@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from injection_cds.synthetic import hook_request
+from injection_cds.devtools.synthetic import hook_request
 
 try:  # tests/ is on sys.path, or tests is a package (tests/__init__.py)
     from cds_test_support import app_for

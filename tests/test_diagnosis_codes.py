@@ -2,8 +2,8 @@
 
 import pytest
 
-from injection_cds import codes
-from injection_cds.facts import Coding, Concept
+from injection_cds.core import codes
+from injection_cds.core.facts import Coding, Concept
 
 MIMIC_ICD10 = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-diagnosis-icd10"
 MIMIC_ICD9 = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-diagnosis-icd9"

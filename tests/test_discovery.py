@@ -7,8 +7,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from injection_cds.services import load_services
-from injection_cds.synthetic import SERVICE_HOOKS, hook_request
+from injection_cds.devtools.synthetic import SERVICE_HOOKS, hook_request
+from injection_cds.protocol.services import load_services
 
 try:  # tests/ is on sys.path, or tests is a package (tests/__init__.py)
     from cds_test_support import operation_outcome_issues

@@ -3,8 +3,8 @@
 
 def test_insulin_brand_names_are_insulin() -> None:
     """An insulin charted by brand (the HL7 example's Lantus) is insulin: J1815, SAD list."""
-    from injection_cds.facts import Concept, Drug
-    from injection_cds.reference import DrugCatalog
+    from injection_cds.core.facts import Concept, Drug
+    from injection_cds.reference.catalog import DrugCatalog
 
     lantus = Drug(Concept((), "Lantus 100 unit/ml injectable solution"))
     entry = DrugCatalog.shipped().identify(lantus)
@@ -14,8 +14,8 @@ def test_insulin_brand_names_are_insulin() -> None:
 
 def test_a_local_code_that_is_the_drug_name_identifies_it() -> None:
     """MIMIC charts the drug as a code of its own mimic-medication-name system."""
-    from injection_cds.facts import Coding, Concept, Drug
-    from injection_cds.reference import DrugCatalog
+    from injection_cds.core.facts import Coding, Concept, Drug
+    from injection_cds.reference.catalog import DrugCatalog
 
     name_system = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication-name"
     catalog = DrugCatalog.shipped()
@@ -26,9 +26,9 @@ def test_a_local_code_that_is_the_drug_name_identifies_it() -> None:
 
 
 def test_a_standard_code_is_never_read_as_a_name() -> None:
-    from injection_cds import codes
-    from injection_cds.facts import Coding, Concept, Drug
-    from injection_cds.reference import DrugCatalog
+    from injection_cds.core import codes
+    from injection_cds.core.facts import Coding, Concept, Drug
+    from injection_cds.reference.catalog import DrugCatalog
 
     # an RxNorm code is a number; a formulary code like HEPA5I is not a drug name either
     drug = Drug(Concept((Coding(codes.RXNORM, "1361615"), Coding("urn:local", "HEPA5I"))))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from injection_cds.synthetic import SERVICE_HOOKS, hook_request
+from injection_cds.devtools.synthetic import SERVICE_HOOKS, hook_request
 
 pytestmark = pytest.mark.slow
 

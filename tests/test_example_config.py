@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from injection_cds.config import load_config
-from injection_cds.settings import rule_context_from_config
+from injection_cds.reference.settings import rule_context_from_config
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "example.toml"
 
@@ -15,6 +15,5 @@ def test_example_config_is_valid_and_builds_the_rule_context() -> None:
     assert settings.profile_for("medicaid").ndc_required
     assert settings.profile_for("medicare").repeat_convention == "59"
     assert (
-        settings.profile_for("commercial", ("Organization/payer-cahaba",)).repeat_convention
-        == "76"
+        settings.profile_for("commercial", ("Organization/payer-cahaba",)).repeat_convention == "76"
     )

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from injection_cds.pipeline import CallResult, call_service
-from injection_cds.rules.context import RuleContext
+from injection_cds.core.context import RuleContext
+from injection_cds.protocol.pipeline import CallResult, call_service
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"

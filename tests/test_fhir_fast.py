@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from injection_cds import fhir_fast, synthetic
+from injection_cds.devtools import synthetic
+from injection_cds.fhir import fast as fhir_fast
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

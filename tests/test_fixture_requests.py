@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from injection_cds.pipeline import call_service
-from injection_cds.rules.context import RuleContext
-from injection_cds.services import load_services
+from injection_cds.core.context import RuleContext
+from injection_cds.protocol.pipeline import call_service
+from injection_cds.protocol.services import load_services
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "cds_hooks" / "schemas"

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from injection_cds.pipeline import call_service
-from injection_cds.rules.context import RuleContext
-from injection_cds.services import discovery_document, load_services
+from injection_cds.core.context import RuleContext
+from injection_cds.protocol.pipeline import call_service
+from injection_cds.protocol.services import discovery_document, load_services
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = ROOT / "fixtures" / "golden"

@@ -18,7 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from injection_cds.synthetic import hook_request
+from injection_cds.devtools.synthetic import hook_request
 
 try:  # tests/ is on sys.path, or tests is a package (tests/__init__.py)
     from cds_test_support import TOKEN, app_for, operation_outcome_issues

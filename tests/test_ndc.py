@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from injection_cds.ndc import format_ndc, normalise_ndc
+from injection_cds.core.ndc import format_ndc, normalise_ndc
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from injection_cds import codes, units
-from injection_cds.extract import ResourceIndex, drug_facts
-from injection_cds.facts import Quantity, Strength
-from injection_cds.rules.context import PayerProfile
+from injection_cds.core import codes, units
+from injection_cds.core.context import PayerProfile
+from injection_cds.core.extract import ResourceIndex, drug_facts
+from injection_cds.core.facts import Quantity, Strength
 
 PROFILE = PayerProfile()
 
@@ -80,4 +80,3 @@ def test_strength_is_read_from_a_single_ingredient_medication() -> None:
     assert drug is not None and drug.strength is not None
     assert drug.strength.numerator.value == 30
     assert drug.strength.denominator is not None and drug.strength.denominator.unit == "mL"
-

@@ -12,7 +12,7 @@ import requests
 from test_audit_browser import run_chromium
 from test_e2e import http, server  # noqa: F401  (fixtures: a real server and a session)
 
-from injection_cds.synthetic import hook_request
+from injection_cds.devtools.synthetic import hook_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from injection_cds import billing, pipeline
-from injection_cds.app import create_app
-from injection_cds.extract import ResourceIndex, visit_facts
-from injection_cds.rules.context import RuleContext
-from injection_cds.synthetic import generate_encounter, hook_request
+from injection_cds.core import billing
+from injection_cds.core.context import RuleContext
+from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.devtools.synthetic import generate_encounter, hook_request
+from injection_cds.protocol import pipeline
+from injection_cds.web.factory import create_app
 
 MEMOISED = (
     billing.sc_im_injections,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from injection_cds import fhir, server
-from injection_cds.app import create_app
+from injection_cds.fhir import validation as fhir
+from injection_cds.web import server
+from injection_cds.web.factory import create_app
 
 
 def test_warm_up_leaves_no_cards_and_no_cached_resources(tmp_path: Path) -> None:
     app = create_app({"instance_dir": str(tmp_path)})
-    store = app.extensions["injection_cds.store"]
+    store = app.extensions["injection_cds.store.ledger"]
     server.warm_up(app)
     assert fhir.validation_cache_info()["entries"] == 0
     assert store.rule_counts() == []

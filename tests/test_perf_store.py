@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from injection_cds import store as store_module
-from injection_cds.store import Store, default_database_url
+from injection_cds.store import ledger as store_module
+from injection_cds.store.ledger import Store, default_database_url
 
 KEY = b"k" * 32
 T0 = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)

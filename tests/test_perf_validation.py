@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from injection_cds import fhir
-from injection_cds.app import create_app
 from injection_cds.config import ConfigError, load_config
-from injection_cds.synthetic import hook_request, request_resources
+from injection_cds.devtools.synthetic import hook_request, request_resources
+from injection_cds.fhir import validation as fhir
+from injection_cds.web.factory import create_app
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from injection_cds.logging_setup import JsonFormatter
+from injection_cds.web.logging_setup import JsonFormatter
 
 pytest_plugins = ["storage_fixtures"]
 
@@ -66,7 +66,7 @@ def test_no_phi_in_logs_or_ledger(tmp_path: Path, make_app, jwt_kit, caplog) -> 
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert replay.status_code == 401
-            store = app.extensions["injection_cds.store"]
+            store = app.extensions["injection_cds.store.ledger"]
             ledger = json.dumps(store.card_rows() + store.feedback_rows(), default=str)
     finally:
         logging.getLogger().removeHandler(handler)
@@ -84,7 +84,7 @@ def test_no_phi_in_logs_or_ledger(tmp_path: Path, make_app, jwt_kit, caplog) -> 
 
 @pytest.mark.parametrize("value", [f"{NAME} {FAMILY}", f"x?mrn={MRN}", "a" * 500])
 def test_free_text_is_refused_in_log_fields(value: str) -> None:
-    from injection_cds.logging_setup import safe_path, safe_token
+    from injection_cds.web.logging_setup import safe_path, safe_token
 
     assert safe_token(value) == "<invalid>"
     assert MRN not in (safe_path(f"/cds-services/x?mrn={MRN}") or "")

@@ -19,9 +19,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from injection_cds.prefetch import render_template
-from injection_cds.services import load_services
-from injection_cds.synthetic import hook_request
+from injection_cds.devtools.synthetic import hook_request
+from injection_cds.fhir.prefetch import render_template
+from injection_cds.protocol.services import load_services
 
 try:  # tests/ is on sys.path, or tests is a package (tests/__init__.py)
     from cds_test_support import TOKEN, FhirStub, app_for, operation_outcome_issues, searchset

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from injection_cds.pages import README_TABLE_END, README_TABLE_START, readme_rule_table
 from injection_cds.rules import REGISTRY
+from injection_cds.web.pages import README_TABLE_END, README_TABLE_START, readme_rule_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -31,7 +31,7 @@ def test_readme_names_the_two_commands() -> None:
 
 
 def test_rule_page_sources_join_wrapped_bullets() -> None:
-    from injection_cds.pages import source_items
+    from injection_cds.web.pages import source_items
 
     text = "- Noridian checklist\n  (SOURCES-96372.md §4.1)\n- CPT 96372 descriptor"
     assert source_items(text) == [

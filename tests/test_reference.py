@@ -4,14 +4,21 @@ import csv
 import re
 from importlib import resources
 
-from injection_cds import codes
-from injection_cds.facts import Coding, Concept, Drug
-from injection_cds.reference import DrugCatalog, read_catalog_csv
+from injection_cds.core import codes
+from injection_cds.core.facts import Coding, Concept, Drug
+from injection_cds.reference.catalog import DrugCatalog, read_catalog_csv
 
-TEXT = resources.files("injection_cds.data").joinpath("injectables.csv").read_text("utf-8")
+TEXT = (
+    resources.files("injection_cds.reference.data").joinpath("injectables.csv").read_text("utf-8")
+)
 HCPCS = re.compile(r"^[A-Z]\d{4}$")
-KINDS = {codes.VACCINE_INFLUENZA, codes.VACCINE_PNEUMOCOCCAL, codes.VACCINE_HEPATITIS_B,
-         codes.VACCINE_COVID19, codes.VACCINE_OTHER}
+KINDS = {
+    codes.VACCINE_INFLUENZA,
+    codes.VACCINE_PNEUMOCOCCAL,
+    codes.VACCINE_HEPATITIS_B,
+    codes.VACCINE_COVID19,
+    codes.VACCINE_OTHER,
+}
 
 
 def test_every_row_is_well_formed() -> None:
@@ -36,8 +43,21 @@ def test_every_row_is_well_formed() -> None:
 
 def test_the_thirteen_drugs_of_the_rules_are_shipped() -> None:
     catalog = DrugCatalog.shipped()
-    for code in ("J3420", "J0696", "J1100", "J1071", "J1050", "J1885", "J2550", "J1010",
-                 "J3301", "J0171", "J1815", "J2790", "J0725"):
+    for code in (
+        "J3420",
+        "J0696",
+        "J1100",
+        "J1071",
+        "J1050",
+        "J1885",
+        "J2550",
+        "J1010",
+        "J3301",
+        "J0171",
+        "J1815",
+        "J2790",
+        "J0725",
+    ):
         assert catalog.by_hcpcs(code) is not None, code
 
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from injection_cds.config import load_config
-from injection_cds.pipeline import call_service
+from injection_cds.core.context import RuleContext
+from injection_cds.protocol.pipeline import call_service
+from injection_cds.protocol.services import load_services
+from injection_cds.reference.settings import rule_context_from_config
 from injection_cds.rules import REGISTRY
-from injection_cds.rules.context import RuleContext
-from injection_cds.services import load_services
-from injection_cds.settings import rule_context_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "fixtures" / "rules"

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from injection_cds.security import Unauthorized, Verifier, is_loopback
-from injection_cds.store import Store
+from injection_cds.store.ledger import Store
+from injection_cds.web.auth import Unauthorized, Verifier, is_loopback
 
 pytest_plugins = ["storage_fixtures"]
 
@@ -265,7 +265,7 @@ def test_missing_or_malformed_header(verifier: Verifier, header: str | None) -> 
 
 
 def test_no_issuers_allows_loopback_only(ledger: Store, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level("WARNING", logger="injection_cds.security"):
+    with caplog.at_level("WARNING", logger="injection_cds.web.auth"):
         verifier = Verifier([], ledger)
     try:
         assert "AUTHENTICATION DISABLED" in caplog.text

@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from injection_cds.feedback import parse_feedback
-from injection_cds.store import Store, load_or_create_hash_key, metadata
+from injection_cds.protocol.feedback import parse_feedback
+from injection_cds.store.ledger import Store, load_or_create_hash_key, metadata
 
 pytest_plugins = ["storage_fixtures"]
 

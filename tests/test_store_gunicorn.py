@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from injection_cds.store import Store
+from injection_cds.store.ledger import Store
 
 SERVICE = "injection-charting"
 POSTS = 200

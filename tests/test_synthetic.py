@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from injection_cds import codes
-from injection_cds.cli_generate import generate
-from injection_cds.fhir import validate_resource, validate_resources
-from injection_cds.ndc import normalise_ndc
-from injection_cds.synthetic import (
+from injection_cds.cli.generate import generate
+from injection_cds.core import codes
+from injection_cds.core.ndc import normalise_ndc
+from injection_cds.devtools.synthetic import (
     BULK_TYPES,
     DRUGS,
     GAPS,
@@ -26,6 +25,7 @@ from injection_cds.synthetic import (
     request_resources,
     write_bulk_ndjson,
 )
+from injection_cds.fhir.validation import validate_resource, validate_resources
 
 Json = dict[str, Any]
 

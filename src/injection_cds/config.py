@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 
-from injection_cds.billing_config import BILLING_SCHEMA
+from injection_cds.reference.billing_config import BILLING_SCHEMA
 
 ENV_PREFIX = "INJECTION_CDS_"
 CONFIG_FILE_ENV = "INJECTION_CDS_CONFIG"

@@ -35,7 +35,7 @@ from injection_cds.audit.worker import (
     ingest_chunk,
     init_evaluate,
 )
-from injection_cds.rules.context import RuleContext
+from injection_cds.core.context import RuleContext
 
 ADMINISTRATIONS_PER_TASK = 400
 MAX_SKIPPED_PRINTED = 100

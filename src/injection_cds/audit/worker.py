@@ -16,10 +16,10 @@ import orjson
 from injection_cds.audit.grouping import department, group_resources
 from injection_cds.audit.reader import Chunk, Skipped
 from injection_cds.audit.store import NO_ENCOUNTER, StoreReader, StoreRow, classify
-from injection_cds.engine import evaluate
-from injection_cds.extract import ResourceIndex, visit_facts
-from injection_cds.fhir import InvalidResource, validate_resource
-from injection_cds.rules.context import RuleContext
+from injection_cds.core.context import RuleContext
+from injection_cds.core.engine import evaluate
+from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.fhir.validation import InvalidResource, validate_resource
 
 HOOK = "encounter-discharge"
 

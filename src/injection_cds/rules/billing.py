@@ -1,7 +1,7 @@
 """Billing rules BIL001-BIL014 (RULES.md "Billing rules").
 
 Each rule is one small pure function over the visit; the charge lines come from
-``injection_cds.billing``. Findings that carry lines put them in ``data["lines"]`` in the
+``injection_cds.core.billing``. Findings that carry lines put them in ``data["lines"]`` in the
 RULES.md shape, so the card builder and the batch audit read the same thing.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from injection_cds import billing, codes
-from injection_cds.facts import Administration, VisitFacts
-from injection_cds.reference import is_vaccine
-from injection_cds.rules.context import RuleContext
+from injection_cds.core import billing, codes
+from injection_cds.core.context import RuleContext
+from injection_cds.core.facts import Administration, VisitFacts
+from injection_cds.reference.catalog import is_vaccine
 from injection_cds.rules.registry import Finding, Severity, register
 
 _BILLING_ELEMENT = "MedicationAdministration"
@@ -47,7 +47,10 @@ def _lines_finding(
         severity=severity,
         resource=services[0] if services else "Encounter",
         element=_BILLING_ELEMENT,
-        message=message + " " + "; ".join(_line_text(line) for line in lines) + "."
+        message=message
+        + " "
+        + "; ".join(_line_text(line) for line in lines)
+        + "."
         + "".join(f" \\*{note}." for note in dict.fromkeys(ln.ndc_note for ln in lines) if note),
         data={"lines": billing.lines_json(lines), "resources": list(dict.fromkeys(services))},
     )
@@ -113,7 +116,8 @@ def iv_or_intra_arterial(visit: VisitFacts, ctx: RuleContext) -> Iterator[Findin
     unspecified = [
         a
         for a in visit.administrations
-        if billing.given(a) and a.effective_route_kind == codes.RouteKind.IV_UNSPECIFIED
+        if billing.given(a)
+        and a.effective_route_kind == codes.RouteKind.IV_UNSPECIFIED
         and not billing.excluded_from_drug_administration(a, visit, ctx)
     ]
     lines = billing.iv_lines(visit, ctx)
@@ -405,8 +409,7 @@ def medically_unlikely(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]
         - FCSO, Palmetto and NGS on MUEs and MAI (SOURCES-96372.md §1.4)
     """
     kind = billing.profile_of(visit, ctx).mue_table or (
-        codes.MUE_OUTPATIENT_HOSPITAL if billing.is_facility(visit, ctx)
-        else codes.MUE_PRACTITIONER
+        codes.MUE_OUTPATIENT_HOSPITAL if billing.is_facility(visit, ctx) else codes.MUE_PRACTITIONER
     )
     table = ctx.settings.mue_tables.get(kind)
     if table is None:

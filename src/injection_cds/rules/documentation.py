@@ -11,12 +11,12 @@ import calendar
 import re
 from datetime import date
 
-from injection_cds import codes
-from injection_cds.codes import RouteKind
-from injection_cds.facts import Administration, Instant, VisitFacts
-from injection_cds.ndc import normalise_ndc
-from injection_cds.reference import is_vaccine
-from injection_cds.rules.context import RuleContext
+from injection_cds.core import codes
+from injection_cds.core.codes import RouteKind
+from injection_cds.core.context import RuleContext
+from injection_cds.core.facts import Administration, Instant, VisitFacts
+from injection_cds.core.ndc import normalise_ndc
+from injection_cds.reference.catalog import is_vaccine
 from injection_cds.rules.registry import Finding, per_administration
 
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from injection_cds.facts import Administration, VisitFacts
+from injection_cds.core.facts import Administration, VisitFacts
 
 Severity = Literal["info", "warning", "critical"]
 Family = Literal["documentation", "billing"]

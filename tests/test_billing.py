@@ -116,8 +116,8 @@ def _golden(name: str, ctx: RuleContext | None = None) -> dict[str, dict[str, An
 
 
 def _finding_lines(name: str, rule: str) -> list[dict[str, Any]]:
-    from injection_cds.core import engine
     from injection_cds.core.extract import ResourceIndex, visit_facts
+    from injection_cds.core.pipeline import evaluate_visit
 
     body = json.loads((GOLDEN / f"{name}.json").read_text())
     index = ResourceIndex()
@@ -137,7 +137,7 @@ def _finding_lines(name: str, rule: str) -> list[dict[str, Any]]:
         encounter_id="enc-5001",
         patient_id="pat-1001",
     )
-    found = [f for f in engine.evaluate(visit, RuleContext()) if f.rule == rule]
+    found = [f for f in evaluate_visit(visit, RuleContext()).findings if f.rule == rule]
     assert found, rule
     return list(found[0].data["lines"])
 

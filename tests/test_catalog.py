@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from injection_cds.rules import REGISTRY, rules_in_order
+from injection_cds.rules import load_rules, rules_in_order
+
+REGISTRY = load_rules()
+
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "fixtures" / "rules"

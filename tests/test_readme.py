@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
-from injection_cds.rules import REGISTRY
+from injection_cds.rules import load_rules
 from injection_cds.web.pages import README_TABLE_END, README_TABLE_START, readme_rule_table
+
+REGISTRY = load_rules()
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -20,8 +20,9 @@ from injection_cds.core.context import RuleContext
 from injection_cds.protocol.pipeline import call_service
 from injection_cds.protocol.services import load_services
 from injection_cds.reference.settings import rule_context_from_config
-from injection_cds.rules import REGISTRY
+from injection_cds.rules import load_rules
 
+REGISTRY = load_rules()
 ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "fixtures" / "rules"
 BASE_URL = "https://cds.example.org"

@@ -19,7 +19,7 @@ import orjson
 
 from injection_cds.audit.reader import Skipped
 from injection_cds.audit.worker import GroupResult
-from injection_cds.rules import REGISTRY
+from injection_cds.rules import load_rules
 
 MAX_SKIPPED_KEPT = 1000
 
@@ -98,7 +98,7 @@ class Totals:
             per_resource[finding.resource] += 1
             if finding.severity == "critical":
                 critical[finding.resource] += 1
-            rule = REGISTRY.get(finding.rule)
+            rule = load_rules().get(finding.rule)
             if rule is None or rule.family == "documentation":
                 documentation_gaps.add(finding.resource)
             if finding.data:
@@ -161,9 +161,9 @@ class Totals:
             "byRule": [
                 {
                     "rule": code,
-                    "summary": REGISTRY[code].summary if code in REGISTRY else "",
-                    "family": REGISTRY[code].family if code in REGISTRY else "",
-                    "severity": REGISTRY[code].severity if code in REGISTRY else "",
+                    "summary": load_rules()[code].summary if code in load_rules() else "",
+                    "family": load_rules()[code].family if code in load_rules() else "",
+                    "severity": load_rules()[code].severity if code in load_rules() else "",
                     "findings": count,
                     "resources": self.rule_administrations[code],
                 }

@@ -16,7 +16,7 @@ import orjson
 
 from injection_cds.audit.aggregate import Totals
 from injection_cds.audit.worker import GroupResult
-from injection_cds.rules import REGISTRY
+from injection_cds.rules import load_rules
 
 WORKLIST_COLUMNS = (
     "encounter",
@@ -40,7 +40,7 @@ def plain(text: str) -> str:
 
 def how_to_fix(rule: str) -> str:
     """The rule's "How to fix" section, on one line."""
-    found = REGISTRY.get(rule)
+    found = load_rules().get(rule)
     return plain(found.doc.fix or found.summary) if found else ""
 
 

@@ -1,7 +1,7 @@
 """The work done in worker processes: pass 1 (parse, validate, classify) and pass 2 (rules).
 
 Pass 2 runs exactly the service's path for a discharge: ``ResourceIndex`` over the group's
-resources, ``visit_facts(hook="encounter-discharge", ...)``, ``engine.evaluate``.
+resources, ``visit_facts(hook="encounter-discharge", ...)``, ``evaluate_visit``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from injection_cds.audit.grouping import department, group_resources
 from injection_cds.audit.reader import Chunk, Skipped
 from injection_cds.audit.store import NO_ENCOUNTER, StoreReader, StoreRow, classify
 from injection_cds.core.context import RuleContext
-from injection_cds.core.engine import evaluate
 from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.core.pipeline import evaluate_visit
 from injection_cds.fhir.validation import InvalidResource, validate_resource
 
 HOOK = "encounter-discharge"
@@ -141,7 +141,7 @@ def audit_group(
         patient_id=patient_ref.rsplit("/", 1)[-1] if isinstance(patient_ref, str) else None,
         default_payer_class=ctx.settings.default_payer_class,
     )
-    findings = evaluate(visit, ctx)
+    findings = evaluate_visit(visit, ctx).findings
     by_key = {f"{r.get('resourceType')}/{r.get('id')}": r for r in resources}
     encounter_json = index.resolve(group) if has_encounter else None
     return GroupResult(

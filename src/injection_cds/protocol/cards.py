@@ -8,14 +8,16 @@ values; ``source.topic`` carries the rule code; findings in the card ``extension
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from injection_cds.core import codes
+from injection_cds.core.billing import BillingPlan
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import VisitFacts
-from injection_cds.rules import REGISTRY
+from injection_cds.protocol.card_extras import CardExtras, CardExtrasBuilder
+from injection_cds.protocol.chargeitems import billing_summary_extras
+from injection_cds.rules import load_rules
 from injection_cds.rules.registry import SEVERITY_ORDER, Finding, Rule
 
 SERVICE_LABEL = "injection-cds"
@@ -42,28 +44,8 @@ OVERRIDE_REASONS: tuple[dict[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class CardExtras:
-    """What a rule adds to its card beyond the findings (BIL001: lines and ChargeItems)."""
-
-    detail: str | None = None  # markdown appended to the detail
-    extension: Mapping[str, Any] = field(default_factory=dict)
-    suggestions: tuple[Mapping[str, Any], ...] = ()
-    selection_behavior: str | None = None
-
-
-CardExtrasBuilder = Callable[[list[Finding], VisitFacts, RuleContext], CardExtras]
-_EXTRAS: dict[str, CardExtrasBuilder] = {}
-
-
-def register_card_extras(code: str) -> Callable[[CardExtrasBuilder], CardExtrasBuilder]:
-    """Register the builder of a rule's card extras."""
-
-    def decorate(builder: CardExtrasBuilder) -> CardExtrasBuilder:
-        _EXTRAS[code] = builder
-        return builder
-
-    return decorate
+# The rules whose cards carry more than their findings, and who builds it.
+_EXTRAS: dict[str, CardExtrasBuilder] = {"BIL001": billing_summary_extras}
 
 
 def card_uuid(hook_instance: str, rule: str, resources: Iterable[str]) -> str:
@@ -117,10 +99,12 @@ def build_card(
     base_url: str,
     visit: VisitFacts,
     ctx: RuleContext,
+    plan: BillingPlan,
 ) -> dict[str, Any]:
     """The card of one rule that fired."""
     rule_url = f"{base_url.rstrip('/')}/rules/{rule.code}"
-    extras = _EXTRAS[rule.code](findings, visit, ctx) if rule.code in _EXTRAS else CardExtras()
+    builder = _EXTRAS.get(rule.code)
+    extras = builder(findings, visit, ctx, plan) if builder is not None else CardExtras()
     indicator = _indicator(findings)
     card: dict[str, Any] = {
         "uuid": card_uuid(hook_instance, rule.code, (f.resource for f in findings)),
@@ -158,19 +142,22 @@ def build_cards(
     base_url: str,
     visit: VisitFacts,
     ctx: RuleContext,
+    plan: BillingPlan,
 ) -> list[dict[str, Any]]:
     """One card per rule that fired: most urgent first, then by rule code."""
+    rules = load_rules()
     by_rule: dict[str, list[Finding]] = {}
     for finding in findings:
         by_rule.setdefault(finding.rule, []).append(finding)
     cards = [
         build_card(
-            REGISTRY[code],
+            rules[code],
             rule_findings,
             hook_instance=hook_instance,
             base_url=base_url,
             visit=visit,
             ctx=ctx,
+            plan=plan,
         )
         for code, rule_findings in by_rule.items()
     ]

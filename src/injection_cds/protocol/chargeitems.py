@@ -25,10 +25,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from injection_cds.core import billing, codes
+from injection_cds.core import codes
+from injection_cds.core.billing import BillingPlan, ChargeLine, json_number, lines_json
+from injection_cds.core.billing.estimate import Estimate
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
-from injection_cds.protocol.cards import CardExtras, register_card_extras
+from injection_cds.protocol.card_extras import CardExtras
 from injection_cds.rules.registry import Finding
 
 LINES_EXTENSION = "org.injectioncds.lines"
@@ -37,7 +39,7 @@ _SUGGESTION_NAMESPACE = uuid.UUID("0b4f7e3a-6c1d-4d8e-9a2b-5f3c1e7d9a40")
 
 
 def chargeitem(
-    line: billing.ChargeLine, visit: VisitFacts, administrations: Mapping[str, Administration]
+    line: ChargeLine, visit: VisitFacts, administrations: Mapping[str, Administration]
 ) -> dict[str, Any]:
     """One ChargeItem (R4 JSON) for one charge line."""
     item: dict[str, Any] = {
@@ -57,7 +59,7 @@ def chargeitem(
             {
                 "url": codes.CHARGEITEM_NDC_EXTENSION,
                 "valueQuantity": {
-                    "value": billing.json_number(line.ndc_quantity),
+                    "value": json_number(line.ndc_quantity),
                     "unit": line.ndc_unit,
                     "system": NDC_UNIT_SYSTEM,
                     "code": line.ndc_unit,
@@ -95,7 +97,7 @@ def chargeitem(
     return item
 
 
-def _product(line: billing.ChargeLine, first: Administration | None) -> dict[str, Any] | None:
+def _product(line: ChargeLine, first: Administration | None) -> dict[str, Any] | None:
     if line.system == codes.CPT and not line.ndc:
         return None  # an administration code: the service is the product
     drug = first.drug if first is not None else None
@@ -111,13 +113,13 @@ def _product(line: billing.ChargeLine, first: Administration | None) -> dict[str
     return None
 
 
-def chargeitems(lines: list[billing.ChargeLine], visit: VisitFacts) -> list[dict[str, Any]]:
+def chargeitems(lines: list[ChargeLine], visit: VisitFacts) -> list[dict[str, Any]]:
     """One ChargeItem per line."""
     administrations = {a.reference: a for a in visit.administrations}
     return [chargeitem(line, visit, administrations) for line in lines]
 
 
-def lines_table(lines: list[billing.ChargeLine]) -> str:
+def lines_table(lines: list[ChargeLine]) -> str:
     """The readable markdown table of the lines for the card detail."""
     rows = [
         "| code | modifiers | units | NDC (N4) | diagnoses | what |",
@@ -128,7 +130,7 @@ def lines_table(lines: list[billing.ChargeLine]) -> str:
         if line.ndc:
             ndc = f"N4 {line.ndc}"
             if line.ndc_unit and line.ndc_quantity is not None:
-                ndc += f" {line.ndc_unit}{billing.json_number(line.ndc_quantity)}"
+                ndc += f" {line.ndc_unit}{json_number(line.ndc_quantity)}"
                 ndc += "\\*" if line.ndc_note else ""
         rows.append(
             f"| {line.code} | {' '.join(line.modifiers)} | "
@@ -140,7 +142,7 @@ def lines_table(lines: list[billing.ChargeLine]) -> str:
     return "\n".join(rows)  # an NDC caveat (\\*) is stated once, in the card's first line
 
 
-def estimate_text(estimate: billing.Estimate) -> str:
+def estimate_text(estimate: Estimate) -> str:
     """The reimbursement estimate sentence: figure, schedule name and year."""
     year = f" {estimate.year}" if estimate.year else ""
     text = (
@@ -152,22 +154,23 @@ def estimate_text(estimate: billing.Estimate) -> str:
     return text + ")."
 
 
-def _already_charged(line: billing.ChargeLine, charged: frozenset[tuple[str, str]]) -> bool:
+def _already_charged(line: ChargeLine, charged: frozenset[tuple[str, str]]) -> bool:
     """A ChargeItem with this code exists for every administration the line bills."""
     return bool(line.services) and all((line.code, s) in charged for s in line.services)
 
 
-@register_card_extras("BIL001")
-def bil001_extras(findings: list[Finding], visit: VisitFacts, ctx: RuleContext) -> CardExtras:
-    """The lines extension, the table, the estimate and the create-ChargeItems suggestion."""
-    lines = billing.injection_lines(visit, ctx)
+def billing_summary_extras(
+    findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> CardExtras:
+    """BIL001's lines extension, table, estimate and create-ChargeItems suggestion."""
+    lines = list(plan.injection_lines)
     if not lines:
         return CardExtras()
     detail = lines_table(lines)
-    estimate = billing.estimate(lines, visit, ctx)
+    estimate = plan.injection_estimate
     if estimate is not None:
         detail += "\n\n" + estimate_text(estimate)
-    extension = {LINES_EXTENSION: billing.lines_json(lines)}
+    extension = {LINES_EXTENSION: lines_json(lines)}
     if all(s.startswith("MedicationRequest/") for line in lines for s in line.services):
         # order-sign: a preview of what the administration will bill. Nothing has been
         # given yet, so nothing may be charged: no create-ChargeItem suggestion.

@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from injection_cds.core import engine
 from injection_cds.core.context import RuleContext
 from injection_cds.core.extract import ResourceIndex, visit_facts
 from injection_cds.core.facts import VisitFacts
+from injection_cds.core.pipeline import evaluate_visit
 from injection_cds.fhir.prefetch import FhirClient, resolve_prefetch, validated_resources
 from injection_cds.fhir.validation import Json
-from injection_cds.protocol import chargeitems as _chargeitems  # noqa: F401  (registers BIL001 card extras)
 from injection_cds.protocol.cards import build_cards
 from injection_cds.protocol.errors import BadRequest, NotFound
 from injection_cds.protocol.services import ServiceDefinition, load_services, served_hooks
@@ -188,10 +187,16 @@ def call_service(
         default_payer_class=ctx.settings.default_payer_class,
     )
     facts_done = time.perf_counter()
-    findings = engine.evaluate(visit, ctx)
+    evaluation = evaluate_visit(visit, ctx)
+    findings = evaluation.findings
     rules_done = time.perf_counter()
     cards = build_cards(
-        findings, hook_instance=request.hook_instance, base_url=base_url, visit=visit, ctx=ctx
+        findings,
+        hook_instance=request.hook_instance,
+        base_url=base_url,
+        visit=visit,
+        ctx=ctx,
+        plan=evaluation.plan,
     )
     cards_done = time.perf_counter()
     return CallResult(

@@ -1,12 +1,35 @@
 """The rules: documentation (DOC) and billing (BIL), registered under their codes.
 
-Importing this package registers every rule.
+Nothing registers at import time: ``load_rules()`` imports the rule modules once and returns
+the registry; ``rules_in_order()`` is the order the engine runs them in. A new family of
+rules is a module here, named in ``RULE_MODULES``.
 """
 
-from injection_cds.rules import (
-    billing,  # noqa: F401  (registers BIL001-BIL014)
-    documentation,  # noqa: F401  (registers DOC001-DOC014)
-)
-from injection_cds.rules.registry import REGISTRY, Finding, Rule, rules_in_order
+from __future__ import annotations
 
-__all__ = ["REGISTRY", "Finding", "Rule", "rules_in_order"]
+import functools
+import importlib
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from injection_cds.rules.registry import REGISTRY, Finding, Rule
+
+RULE_MODULES = ("injection_cds.rules.documentation", "injection_cds.rules.billing")
+
+
+@functools.cache
+def load_rules() -> Mapping[str, Rule]:
+    """Every rule by code (the rule modules are imported on the first call)."""
+    for module in RULE_MODULES:
+        importlib.import_module(module)
+    return MappingProxyType(REGISTRY)
+
+
+@functools.cache
+def rules_in_order() -> tuple[Rule, ...]:
+    """Every rule, documentation first, by code."""
+    rules = load_rules().values()
+    return tuple(sorted(rules, key=lambda r: (r.family != "documentation", r.code)))
+
+
+__all__ = ["RULE_MODULES", "Finding", "Rule", "load_rules", "rules_in_order"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from injection_cds.core import billing, codes
+from injection_cds.core import codes
+from injection_cds.core.billing import BillingPlan, ChargeLine, classify, json_number, lines_json
+from injection_cds.core.billing.lines import units_by_code
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
 from injection_cds.reference.catalog import is_vaccine
@@ -22,7 +24,7 @@ def _label(administration: Administration) -> str:
     return f"**{administration.drug_name}** ({administration.when})"
 
 
-def _line_text(line: billing.ChargeLine) -> str:
+def _line_text(line: ChargeLine) -> str:
     parts = [line.code]
     if line.modifiers:
         parts.append("-" + "-".join(line.modifiers))
@@ -31,16 +33,14 @@ def _line_text(line: billing.ChargeLine) -> str:
     if line.ndc:
         text += f", NDC {codes.NDC_QUALIFIER} {line.ndc}"
         if line.ndc_unit and line.ndc_quantity is not None:
-            text += f" {line.ndc_unit}{billing.json_number(line.ndc_quantity)}"
+            text += f" {line.ndc_unit}{json_number(line.ndc_quantity)}"
             text += "\\*" if line.ndc_note else ""  # the caveat follows the list, once
     if line.note:
         text += f" ({line.note})"
     return text
 
 
-def _lines_finding(
-    rule: str, severity: Severity, lines: list[billing.ChargeLine], message: str
-) -> Finding:
+def _lines_finding(rule: str, severity: Severity, lines: list[ChargeLine], message: str) -> Finding:
     services = [s for line in lines for s in line.services]
     return Finding(
         rule=rule,
@@ -52,12 +52,12 @@ def _lines_finding(
         + "; ".join(_line_text(line) for line in lines)
         + "."
         + "".join(f" \\*{note}." for note in dict.fromkeys(ln.ndc_note for ln in lines) if note),
-        data={"lines": billing.lines_json(lines), "resources": list(dict.fromkeys(services))},
+        data={"lines": lines_json(lines), "resources": list(dict.fromkeys(services))},
     )
 
 
 @register("BIL001", family="billing", severity="info")
-def billing_summary(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def billing_summary(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """What to bill for the SC/IM injections of the visit: 96372, drug lines, NDC.
 
     96372 once per separate injection (drugs mixed in one syringe are one); the second and
@@ -80,17 +80,19 @@ def billing_summary(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
         - HCPCS units, "per" and "up to" descriptors (SOURCES-96372.md §3.4)
         - NDC 11-digit form, N4 and unit qualifiers (SOURCES-96372.md §5)
     """
-    if billing.is_telehealth(visit, ctx):
+    if classify.is_telehealth(visit, ctx):
         return
-    lines = billing.injection_lines(visit, ctx)
+    lines = list(plan.injection_lines)
     if not lines:
         return
-    claim = "the hospital's (facility) claim" if billing.is_facility(visit, ctx) else "the claim"
+    claim = "the hospital's (facility) claim" if classify.is_facility(visit, ctx) else "the claim"
     yield _lines_finding("BIL001", "info", lines, f"Bill on {claim}:")
 
 
 @register("BIL002", family="billing", severity="info")
-def iv_or_intra_arterial(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def iv_or_intra_arterial(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
     """A drug given IV push, IV infusion or intra-arterially: not 96372.
 
     Why it matters:
@@ -111,16 +113,16 @@ def iv_or_intra_arterial(visit: VisitFacts, ctx: RuleContext) -> Iterator[Findin
         - Descriptors 96365-96376 (SOURCES-96372.md §1.1)
         - Pub 100-04 ch.12 §30.5; CMS RAC topic 0071 (SOURCES-96372.md §2.4)
     """
-    if billing.is_telehealth(visit, ctx):
+    if classify.is_telehealth(visit, ctx):
         return
     unspecified = [
         a
         for a in visit.administrations
-        if billing.given(a)
+        if classify.given(a)
         and a.effective_route_kind == codes.RouteKind.IV_UNSPECIFIED
-        and not billing.excluded_from_drug_administration(a, visit, ctx)
+        and not classify.excluded_from_drug_administration(a, visit, ctx)
     ]
-    lines = billing.iv_lines(visit, ctx)
+    lines = list(plan.iv_lines)
     if not lines and not unspecified:
         return
     message = "Not 96372:"
@@ -134,7 +136,9 @@ def iv_or_intra_arterial(visit: VisitFacts, ctx: RuleContext) -> Iterator[Findin
 
 
 @register("BIL003", family="billing", severity="warning")
-def vaccine_administration(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def vaccine_administration(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
     """A vaccine or toxoid: bill its administration code, not 96372.
 
     Why it matters:
@@ -152,27 +156,27 @@ def vaccine_administration(visit: VisitFacts, ctx: RuleContext) -> Iterator[Find
         - Palmetto GBA preventive services FAQ; CPT 90460-90474, 90480 (SOURCES-96372.md
           §2.2, §3.1)
     """
-    if billing.is_telehealth(visit, ctx):
+    if classify.is_telehealth(visit, ctx):
         return
-    if not billing.vaccine_administrations(visit, ctx):
+    if not plan.vaccines:
         return
-    lines = billing.vaccine_lines(visit, ctx)
+    lines = list(plan.vaccine_lines)
     yield _lines_finding("BIL003", "warning", lines, "Vaccine administration, not 96372:")
 
 
-def _drug_administration_codes(visit: VisitFacts, ctx: RuleContext) -> list[str]:
+def _drug_administration_codes(plan: BillingPlan) -> list[str]:
     found = [
         line.code
-        for line in billing.injection_lines(visit, ctx)
-        + billing.iv_lines(visit, ctx)
-        + billing.antineoplastic_lines(visit, ctx)
+        for line in list(plan.injection_lines)
+        + list(plan.iv_lines)
+        + list(plan.antineoplastic_lines)
         if line.system == codes.CPT
     ]
     return list(dict.fromkeys(found))
 
 
 @register("BIL004", family="billing", severity="warning")
-def em_same_encounter(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def em_same_encounter(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """An E/M on the same encounter as the injection: 99211 not payable, others need 25.
 
     Critical for 99211: Medicare does not pay 99211 with an injection code, with or without
@@ -193,9 +197,9 @@ def em_same_encounter(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
         - Noridian, E/M services and drug administration (SOURCES-96372.md §2.1)
     """
     encounter = visit.encounter
-    if encounter is None or not encounter.em_codes or billing.is_telehealth(visit, ctx):
+    if encounter is None or not encounter.em_codes or classify.is_telehealth(visit, ctx):
         return
-    administration_codes = _drug_administration_codes(visit, ctx)
+    administration_codes = _drug_administration_codes(plan)
     if not administration_codes:
         return
     with_codes = ", ".join(administration_codes)
@@ -231,12 +235,12 @@ def _billable_injections(visit: VisitFacts, ctx: RuleContext) -> list[Administra
     return [
         a
         for a in visit.administrations
-        if billing.given(a) and (billing.is_sc_im(a) or billing.is_iv_or_ia(a))
+        if classify.given(a) and (classify.is_sc_im(a) or classify.is_iv_or_ia(a))
     ]
 
 
 @register("BIL005", family="billing", severity="warning")
-def facility_setting(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def facility_setting(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """The encounter is in a facility setting: the physician does not report the injection.
 
     Why it matters:
@@ -256,12 +260,12 @@ def facility_setting(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
         - Pub 100-04 ch.4 §230.2 (SOURCES-96372.md §6)
     """
     encounter = visit.encounter
-    if encounter is None or not billing.is_facility(visit, ctx):
+    if encounter is None or not classify.is_facility(visit, ctx):
         return
     injections = _billable_injections(visit, ctx)
     if not injections:
         return
-    if billing.is_inpatient(visit, ctx):
+    if classify.is_inpatient(visit, ctx):
         setting = (
             "an inpatient stay: the injections and drugs are part of the hospital's inpatient "
             "payment; neither the physician nor the hospital bills them separately. "
@@ -285,7 +289,9 @@ def facility_setting(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
 
 
 @register("BIL006", family="billing", severity="critical")
-def telehealth_encounter(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def telehealth_encounter(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
     """An injection charted on a telehealth encounter: it cannot be billed from it.
 
     Why it matters:
@@ -301,9 +307,9 @@ def telehealth_encounter(visit: VisitFacts, ctx: RuleContext) -> Iterator[Findin
         - SOURCES-96372.md §4.4 and §7 (h)
     """
     encounter = visit.encounter
-    if encounter is None or not billing.is_telehealth(visit, ctx):
+    if encounter is None or not classify.is_telehealth(visit, ctx):
         return
-    injections = [a for a in visit.administrations if billing.given(a) and a.given_by_injection]
+    injections = [a for a in visit.administrations if classify.given(a) and a.given_by_injection]
     if not injections:
         return
     yield Finding(
@@ -319,7 +325,7 @@ def telehealth_encounter(visit: VisitFacts, ctx: RuleContext) -> Iterator[Findin
 
 
 @register("BIL007", family="billing", severity="warning")
-def self_administered(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def self_administered(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """Self-administered: the patient gave it, or the drug is on the SAD list.
 
     Why it matters:
@@ -337,9 +343,9 @@ def self_administered(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
         - Pub 100-02 ch.15 §50.2; Noridian and Cahaba SAD lists (SOURCES-96372.md §4.3)
     """
     for administration in visit.administrations:
-        if not (billing.given(administration) and administration.given_by_injection):
+        if not (classify.given(administration) and administration.given_by_injection):
             continue
-        if not billing.is_self_administered(administration, visit, ctx):
+        if not classify.is_self_administered(administration, visit, ctx):
             continue
         by_patient = any(p.is_patient for p in administration.performers)
         why = "given by the patient" if by_patient else "on the self-administered-drug list"
@@ -353,7 +359,7 @@ def self_administered(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
 
 
 @register("BIL008", family="billing", severity="info")
-def not_completed(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def not_completed(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """An administration was not completed: left out of billing.
 
     Also fires for an administration charted ``completed`` whose ``dosage.method`` says the
@@ -390,7 +396,7 @@ def not_completed(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
 
 
 @register("BIL009", family="billing", severity="warning")
-def medically_unlikely(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def medically_unlikely(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """Units of a code exceed the loaded Medically Unlikely Edit for the setting.
 
     Fires only when a CMS MUE table is loaded (practitioner, or outpatient hospital in a
@@ -408,13 +414,15 @@ def medically_unlikely(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]
     Sources:
         - FCSO, Palmetto and NGS on MUEs and MAI (SOURCES-96372.md §1.4)
     """
-    kind = billing.profile_of(visit, ctx).mue_table or (
-        codes.MUE_OUTPATIENT_HOSPITAL if billing.is_facility(visit, ctx) else codes.MUE_PRACTITIONER
+    kind = classify.profile_of(visit, ctx).mue_table or (
+        codes.MUE_OUTPATIENT_HOSPITAL
+        if classify.is_facility(visit, ctx)
+        else codes.MUE_PRACTITIONER
     )
     table = ctx.settings.mue_tables.get(kind)
     if table is None:
         return
-    for code, units in billing.units_by_code(billing.all_lines(visit, ctx)).items():
+    for code, units in units_by_code(plan.all_lines).items():
         entry = table.entries.get(code)
         if entry is None or units <= entry.limit:
             continue
@@ -433,7 +441,7 @@ def medically_unlikely(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]
 
 
 @register("BIL010", family="billing", severity="info")
-def antineoplastic(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def antineoplastic(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """An antineoplastic drug given SC/IM: 96401/96402, not 96372.
 
     Why it matters:
@@ -448,15 +456,15 @@ def antineoplastic(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
     Sources:
         - SOURCES-96372.md §2.3
     """
-    if billing.is_telehealth(visit, ctx):
+    if classify.is_telehealth(visit, ctx):
         return
-    lines = billing.antineoplastic_lines(visit, ctx)
+    lines = list(plan.antineoplastic_lines)
     if lines:
         yield _lines_finding("BIL010", "info", lines, "Chemotherapy administration, not 96372:")
 
 
 @register("BIL011", family="billing", severity="warning")
-def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """The drug has no HCPCS mapping: bill J3490 with name, dose and NDC.
 
     Why it matters:
@@ -473,17 +481,17 @@ def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
         - Nebraska Blue injectable drug policy (SOURCES-96372.md §3.4)
     """
     for administration in visit.administrations:
-        if not (billing.given(administration) and administration.given_by_injection):
+        if not (classify.given(administration) and administration.given_by_injection):
             continue
         drug = administration.drug
         if drug is None or not drug.identified or is_vaccine(drug, ctx.catalog):
             continue
-        if billing.is_allergen(drug, ctx.catalog):
+        if classify.is_allergen(drug, ctx.catalog):
             continue
-        entry = billing.entry_for(drug, ctx.catalog)
+        entry = classify.entry_for(drug, ctx.catalog)
         if entry is not None and entry.hcpcs is not None:
             continue
-        ndc = billing.first_ndc11(drug)
+        ndc = classify.first_ndc11(drug)
         yield Finding(
             rule="BIL011",
             severity="warning",
@@ -498,7 +506,7 @@ def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
 
 
 @register("BIL012", family="billing", severity="info")
-def repeat_injections(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def repeat_injections(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """More than one 96372 on one date of service: how the repeats are billed.
 
     Why it matters:
@@ -514,14 +522,14 @@ def repeat_injections(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
     Sources:
         - CPT Assistant May 2010 via AAPC; Cahaba GBA modifier 59 FAQ (SOURCES-96372.md §1.3)
     """
-    if billing.is_telehealth(visit, ctx):
+    if classify.is_telehealth(visit, ctx):
         return
-    injections = billing.sc_im_injections(visit, ctx)
+    injections = list(plan.injections)
     by_date: dict[str, int] = {}
-    for group in billing.separate_injections(injections):
-        day = billing.date_of_service(group[0])
+    for group in classify.separate_injections(injections):
+        day = classify.date_of_service(group[0])
         by_date[day] = by_date.get(day, 0) + 1
-    convention = billing.profile_of(visit, ctx).repeat_convention
+    convention = classify.profile_of(visit, ctx).repeat_convention
     how = (
         "one 96372 line with the number of injections as units"
         if convention == codes.REPEAT_UNITS
@@ -541,7 +549,9 @@ def repeat_injections(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
 
 
 @register("BIL013", family="billing", severity="info")
-def allergen_immunotherapy(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def allergen_immunotherapy(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
     """Allergen immunotherapy: 95115 (one injection) / 95117 (two or more), not 96372.
 
     Why it matters:
@@ -555,15 +565,17 @@ def allergen_immunotherapy(visit: VisitFacts, ctx: RuleContext) -> Iterator[Find
     Sources:
         - SOURCES-96372.md §3.2
     """
-    if billing.is_telehealth(visit, ctx):
+    if classify.is_telehealth(visit, ctx):
         return
-    lines = billing.allergen_lines(visit, ctx)
+    lines = list(plan.allergen_lines)
     if lines:
         yield _lines_finding("BIL013", "info", lines, "Allergen immunotherapy, not 96372:")
 
 
 @register("BIL014", family="billing", severity="info")
-def integral_to_procedure(visit: VisitFacts, ctx: RuleContext) -> Iterator[Finding]:
+def integral_to_procedure(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
     """The administration is integral to a surgical procedure: not separately reportable.
 
     Fires when reasonReference (or partOf) names a Procedure categorised surgical (SNOMED
@@ -583,9 +595,9 @@ def integral_to_procedure(visit: VisitFacts, ctx: RuleContext) -> Iterator[Findi
         - SOURCES-96372.md §2.7
     """
     for administration in visit.administrations:
-        if not (billing.given(administration) and administration.given_by_injection):
+        if not (classify.given(administration) and administration.given_by_injection):
             continue
-        procedures = billing.linked_procedures(administration, visit)
+        procedures = classify.linked_procedures(administration, visit)
         if not procedures:
             continue
         yield Finding(

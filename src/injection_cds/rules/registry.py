@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from injection_cds.core.billing import BillingPlan
 from injection_cds.core.facts import Administration, VisitFacts
 
 Severity = Literal["info", "warning", "critical"]
@@ -45,7 +46,8 @@ class Finding:
     data: Mapping[str, Any] = field(default_factory=dict)  # machine-readable extras
 
 
-RuleFunction = Callable[[VisitFacts, Any], Iterable[Finding]]
+RuleFunction = Callable[[VisitFacts, Any, BillingPlan], Iterable[Finding]]
+"""A rule: the visit's facts, the rule context and the visit's billing plan → findings."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def per_administration(
     """
 
     def decorate(check: AdministrationCheck) -> AdministrationCheck:
-        def rule(visit: VisitFacts, ctx: Any) -> Iterator[Finding]:
+        def rule(visit: VisitFacts, ctx: Any, plan: BillingPlan) -> Iterator[Finding]:
             for administration in visit.administrations:
                 if administration.source == "order" and not orders_too:
                     continue
@@ -176,8 +178,3 @@ def per_administration(
         return check
 
     return decorate
-
-
-def rules_in_order() -> list[Rule]:
-    """Every registered rule, documentation first, by code."""
-    return sorted(REGISTRY.values(), key=lambda r: (r.family != "documentation", r.code))

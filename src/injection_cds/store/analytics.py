@@ -103,9 +103,9 @@ def parse_since(text: str) -> datetime:
 
 
 def _summaries() -> dict[str, str]:
-    from injection_cds.rules import REGISTRY
+    from injection_cds.rules import load_rules
 
-    return {code: rule.summary for code, rule in REGISTRY.items()}
+    return {code: rule.summary for code, rule in load_rules().items()}
 
 
 def build_report(

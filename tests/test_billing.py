@@ -145,11 +145,18 @@ def _finding_lines(name: str, rule: str) -> list[dict[str, Any]]:
 def test_golden_two_im_injections() -> None:
     cards = _golden("two_im_injections")
     assert _lines(cards["BIL001"]) == [
-        {"code": "96372", "system": codes.CPT, "units": 1, "diagnoses": ["N39.0"]},
         {
             "code": "96372",
             "system": codes.CPT,
             "units": 1,
+            "claim": codes.CLAIM_PROFESSIONAL,
+            "diagnoses": ["N39.0"],
+        },
+        {
+            "code": "96372",
+            "system": codes.CPT,
+            "units": 1,
+            "claim": codes.CLAIM_PROFESSIONAL,
             "modifiers": ["59"],
             "diagnoses": ["N39.0"],
         },
@@ -157,6 +164,7 @@ def test_golden_two_im_injections() -> None:
             "code": "J0696",
             "system": codes.HCPCS,
             "units": 4,
+            "claim": codes.CLAIM_PROFESSIONAL,
             "ndc": "60505075104",
             "ndcUnit": "ME",
             "ndcQuantity": 1000,
@@ -166,6 +174,7 @@ def test_golden_two_im_injections() -> None:
             "code": "J1885",
             "system": codes.HCPCS,
             "units": 4,
+            "claim": codes.CLAIM_PROFESSIONAL,
             "ndc": "00409379501",
             "ndcUnit": "ME",
             "ndcQuantity": 60,

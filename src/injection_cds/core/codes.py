@@ -262,6 +262,12 @@ REPEAT_CONVENTIONS = frozenset(
     {REPEAT_MODIFIER_59, REPEAT_MODIFIER_XS, REPEAT_MODIFIER_76, REPEAT_UNITS}
 )
 
+# Which claim a line goes on (RULES.md lines contract, ``claim``): the physician's or
+# supplier's CMS-1500/837P, or the facility's UB-04/837I.
+CLAIM_PROFESSIONAL = "professional"
+CLAIM_INSTITUTIONAL = "institutional"
+CLAIM_KINDS = frozenset({CLAIM_PROFESSIONAL, CLAIM_INSTITUTIONAL})
+
 # NDC unit-of-measure qualifiers (837P CTP05-01 / CMS-1500 24A shaded area).
 NDC_QUALIFIER = "N4"
 NDC_UNIT_EACH = "UN"

@@ -26,6 +26,7 @@ class ChargeLine:
     services: tuple[str, ...] = ()  # MedicationAdministration (or MedicationRequest) refs
     note: str | None = None
     ndc_note: str | None = None  # a caveat on the NDC quantity, shown once per card
+    claim: str = codes.CLAIM_PROFESSIONAL  # codes.CLAIM_KINDS: CMS-1500/837P or UB-04/837I
 
     def as_json(self) -> dict[str, Any]:
         """The RULES.md line shape; absent values are left out (no null, no empty list)."""
@@ -34,6 +35,7 @@ class ChargeLine:
             line["units"] = self.units
         if self.modifiers:
             line["modifiers"] = list(self.modifiers)
+        line["claim"] = self.claim
         if self.ndc:
             line["ndc"] = self.ndc
             if self.ndc_unit and self.ndc_quantity is not None:

@@ -1,0 +1,173 @@
+"""The work done in worker processes: pass 1 (parse, validate, classify) and pass 2 (rules).
+
+Pass 2 runs exactly the service's path for a discharge: ``ResourceIndex`` over the group's
+resources, ``visit_facts(hook="encounter-discharge", ...)``, ``evaluate_visit``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from injection_cds.audit.grouping import department, group_resources
+from injection_cds.audit.reader import Chunk, Skipped
+from injection_cds.audit.store import NO_ENCOUNTER, StoreReader, StoreRow, classify
+from injection_cds.core.context import RuleContext
+from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.core.pipeline import evaluate_visit
+from injection_cds.fhir.validation import InvalidResource, validate_resource
+
+HOOK = "encounter-discharge"
+
+
+@dataclass
+class Ingested:
+    """What pass 1 made of one chunk."""
+
+    rows: list[StoreRow] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    types: Counter[str] = field(default_factory=Counter)
+
+
+def ingest_chunk(chunk: Chunk) -> Ingested:
+    """Parse and validate each record of a chunk; keep the valid ones as store rows."""
+    out = Ingested()
+    for line, raw in chunk.records:
+        try:
+            resource = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            out.skipped.append(Skipped(chunk.file, line, "invalid JSON"))
+            continue
+        try:
+            validate_resource(resource, f"line {line}")
+        except InvalidResource as exc:
+            reason = "invalid FHIR: " + "; ".join(
+                f"{issue.location.split(': ', 1)[-1]}: {issue.message}" for issue in exc.issues[:3]
+            )
+            out.skipped.append(Skipped(chunk.file, line, reason))
+            continue
+        out.types[str(resource["resourceType"])] += 1
+        row = classify(resource, chunk.file, line, raw.strip())
+        if row is not None:
+            out.rows.append(row)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AdministrationResult:
+    """One administration as the worklist and report show it."""
+
+    reference: str
+    drug: str
+    when: str
+    candidate: bool  # a billable candidate (completed, given by injection)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingResult:
+    """One finding, with its data serialised (JSON bytes)."""
+
+    rule: str
+    severity: str
+    resource: str
+    element: str
+    message: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GroupResult:
+    """The audit of one encounter group."""
+
+    encounter: str | None
+    department: str
+    administrations: list[AdministrationResult]
+    findings: list[FindingResult]
+    error: str | None = None  # the rules failed on this group (a bug to report, not data)
+
+
+_state: dict[str, Any] = {}
+
+
+def init_evaluate(store_path: Path, ctx: RuleContext) -> None:
+    """Open the store for this process (a pool initializer)."""
+    previous = _state.get("reader")
+    if previous is not None:
+        previous.close()
+    _state["reader"] = StoreReader(store_path)
+    _state["ctx"] = ctx
+
+
+def close_evaluate() -> None:
+    """Close this process's store connection (in-process runs)."""
+    reader = _state.pop("reader", None)
+    if reader is not None:
+        reader.close()
+
+
+def evaluate_range(task: tuple[str, str, int]) -> list[GroupResult]:
+    """Audit every encounter group in ``[first, last]``."""
+    reader: StoreReader = _state["reader"]
+    ctx: RuleContext = _state["ctx"]
+    first, last, _ = task
+    results = []
+    for group, members in reader.groups(first, last):
+        try:
+            results.append(audit_group(reader, ctx, group, members))
+        except Exception as exc:  # noqa: BLE001 - one bad group must not end a night's run
+            results.append(GroupResult(group, "(not audited)", [], [], type(exc).__name__))
+    return results
+
+
+def audit_group(
+    reader: StoreReader, ctx: RuleContext, group: str, administrations: list[Any]
+) -> GroupResult:
+    """Run the service's rules over one encounter group."""
+    resources = group_resources(reader, group, administrations)
+    index = ResourceIndex(resources)
+    has_encounter = not group.startswith(NO_ENCOUNTER)
+    encounter_id = group.split("/", 1)[1] if has_encounter else None
+    patient = administrations[0].get("subject") if administrations else None
+    patient_ref = patient.get("reference") if isinstance(patient, dict) else None
+    visit = visit_facts(
+        HOOK,
+        index,
+        administrations=administrations,
+        encounter_id=encounter_id,
+        patient_id=patient_ref.rsplit("/", 1)[-1] if isinstance(patient_ref, str) else None,
+        default_payer_class=ctx.settings.default_payer_class,
+    )
+    findings = evaluate_visit(visit, ctx).findings
+    by_key = {f"{r.get('resourceType')}/{r.get('id')}": r for r in resources}
+    encounter_json = index.resolve(group) if has_encounter else None
+    return GroupResult(
+        encounter=group if has_encounter else None,
+        department=department(encounter_json, by_key),
+        administrations=[
+            AdministrationResult(a.reference, a.drug_name, a.when, a.billable_candidate)
+            for a in visit.administrations
+        ],
+        findings=[
+            FindingResult(
+                f.rule,
+                f.severity,
+                f.resource,
+                f.element,
+                f.message,
+                orjson.dumps(dict(f.data), default=_jsonable) if f.data else b"",
+            )
+            for f in findings
+        ],
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)

@@ -1,0 +1,182 @@
+"""Which administrations bill how: setting, payer profile, drug kind, exclusions. No I/O."""
+
+from __future__ import annotations
+
+from injection_cds.core import codes
+from injection_cds.core.codes import RouteKind
+from injection_cds.core.context import PayerProfile, RuleContext
+from injection_cds.core.facts import Administration, Drug, VisitFacts
+from injection_cds.core.ndc import normalise_ndc
+from injection_cds.reference.catalog import CatalogEntry, DrugCatalog, is_vaccine
+
+
+def first_ndc11(drug: Drug | None) -> str | None:
+    """The first well-formed NDC of the drug in its 11-digit form."""
+    if drug is None:
+        return None
+    for raw in drug.ndcs:
+        ndc11 = normalise_ndc(raw)
+        if ndc11:
+            return ndc11
+    return None
+
+
+def diagnoses_of(administration: Administration, visit: VisitFacts) -> tuple[str, ...]:
+    """ICD-10-CM codes linked to the administration, else the encounter's; de-duplicated."""
+    found: list[str] = []
+    reasons = [r for r in administration.reasons if r.kind != "procedure"]
+    if reasons:
+        for reason in reasons:
+            found.extend(reason.icd10cm)
+    elif visit.encounter is not None:
+        for diagnosis in visit.encounter.diagnoses:
+            found.extend(diagnosis.icd10cm_codes())
+    return tuple(dict.fromkeys(found))
+
+
+def profile_of(visit: VisitFacts, ctx: RuleContext) -> PayerProfile:
+    """The payer profile for the visit's payer."""
+    return ctx.settings.profile_for(visit.payer.payer_class, visit.payer.payer_ids)
+
+
+def entry_for(drug: Drug | None, catalog: DrugCatalog) -> CatalogEntry | None:
+    """The catalog entry, identified with the drug's NDC through any loaded crosswalk."""
+    return catalog.identify(drug, first_ndc11(drug))
+
+
+def is_telehealth(visit: VisitFacts, ctx: RuleContext) -> bool:
+    """Class VR or a telehealth place of service (02, 10)."""
+    encounter = visit.encounter
+    if encounter is None:
+        return False
+    return encounter.class_code == "VR" or (
+        encounter.place_of_service in ctx.settings.telehealth_places_of_service
+    )
+
+
+def is_facility(visit: VisitFacts, ctx: RuleContext) -> bool:
+    """A facility place of service (RuleSettings.facility_places_of_service)."""
+    encounter = visit.encounter
+    return encounter is not None and (
+        encounter.place_of_service in ctx.settings.facility_places_of_service
+    )
+
+
+def is_inpatient(visit: VisitFacts, ctx: RuleContext) -> bool:
+    """An inpatient place of service (RuleSettings.inpatient_places_of_service)."""
+    encounter = visit.encounter
+    return encounter is not None and (
+        encounter.place_of_service in ctx.settings.inpatient_places_of_service
+    )
+
+
+def is_self_administered(
+    administration: Administration, visit: VisitFacts, ctx: RuleContext
+) -> bool:
+    """The patient gave it, or the drug is on the payer profile's SAD list (names or HCPCS)."""
+    if any(p.is_patient for p in administration.performers):
+        return True
+    drug = administration.drug
+    if drug is None:
+        return False
+    entry = entry_for(drug, ctx.catalog)
+    listed = {item.lower() for item in profile_of(visit, ctx).self_administered_drugs}
+    if entry is not None and (
+        (entry.hcpcs or "").lower() in listed or entry.name.lower() in listed
+    ):
+        return True
+    text = drug.searchable_text()
+    return any(item and item in text for item in listed)
+
+
+def is_antineoplastic(drug: Drug | None, catalog: DrugCatalog) -> bool:
+    """HCPCS J9000-J9999, or flagged antineoplastic in the catalog."""
+    entry = entry_for(drug, catalog)
+    if entry is None:
+        return False
+    hcpcs = (entry.hcpcs or "").upper()
+    return entry.antineoplastic or hcpcs.startswith(codes.ANTINEOPLASTIC_HCPCS_PREFIX)
+
+
+def is_allergen(drug: Drug | None, catalog: DrugCatalog) -> bool:
+    """Allergenic extract (allergen immunotherapy)."""
+    entry = entry_for(drug, catalog)
+    return entry is not None and entry.allergen
+
+
+def linked_procedures(administration: Administration, visit: VisitFacts) -> list[str]:
+    """Surgical Procedures (or Procedures not in the call) the administration is linked to."""
+    known = {p.reference: p for p in visit.procedures}
+    linked = [r.reference for r in administration.reasons if r.kind == "procedure"]
+    linked += [p for p in administration.part_of if p.startswith("Procedure/")]
+    found = []
+    for reference in linked:
+        if reference is None:
+            continue
+        key = "/".join(reference.split("/")[-2:])
+        procedure = known.get(key)
+        if procedure is None or procedure.surgical:
+            found.append(key)
+    return found
+
+
+def given(administration: Administration) -> bool:
+    """Completed (orders: to be given) and identified."""
+    return administration.completed and administration.drug is not None
+
+
+def is_sc_im(administration: Administration) -> bool:
+    """Route SC or IM (as charted, else the order's)."""
+    return administration.effective_route_kind in codes.SC_IM_ROUTES
+
+
+def is_iv_or_ia(administration: Administration) -> bool:
+    """IV push, IV infusion, IV unspecified or intra-arterial."""
+    kind = administration.effective_route_kind
+    return kind in codes.IV_ROUTES or kind == RouteKind.INTRA_ARTERIAL
+
+
+def excluded_from_drug_administration(
+    administration: Administration, visit: VisitFacts, ctx: RuleContext
+) -> bool:
+    """Billed another way or not at all: vaccine, allergen, antineoplastic, SAD, integral."""
+    drug = administration.drug
+    return (
+        is_vaccine(drug, ctx.catalog)
+        or is_allergen(drug, ctx.catalog)
+        or is_antineoplastic(drug, ctx.catalog)
+        or is_self_administered(administration, visit, ctx)
+        or bool(linked_procedures(administration, visit))
+    )
+
+
+def sc_im_injections(visit: VisitFacts, ctx: RuleContext) -> list[Administration]:
+    """The administrations billed with 96372 (before the telehealth check)."""
+    return [
+        a
+        for a in visit.administrations
+        if given(a) and is_sc_im(a) and not excluded_from_drug_administration(a, visit, ctx)
+    ]
+
+
+def separate_injections(administrations: list[Administration]) -> list[list[Administration]]:
+    """Group administrations into injections: ``partOf`` another one = mixed in its syringe."""
+    groups: dict[str, list[Administration]] = {}
+    for administration in administrations:
+        parent = next(
+            (p for p in administration.part_of if p in groups),
+            None,
+        )
+        if parent is not None:
+            groups[parent].append(administration)
+        else:
+            groups[administration.reference] = [administration]
+    return list(groups.values())
+
+
+def date_of_service(administration: Administration) -> str:
+    """The administration's date (YYYY-MM-DD), or "undated"."""
+    effective = administration.effective
+    if effective is not None and effective.date is not None:
+        return effective.date.isoformat()
+    return "undated"

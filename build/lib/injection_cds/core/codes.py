@@ -1,0 +1,289 @@
+"""Named code constants: code systems, route and site codes, statuses.
+
+Rules never spell a code system or a code inline; they name one of these constants.
+Sources for the systems: RULES.md ("Setting, payer and codes the rules read").
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+# --- code systems -------------------------------------------------------------------------
+CPT = "http://www.ama-assn.org/go/cpt"
+HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+HCPCS_HTTP = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+HCPCS_SYSTEMS = frozenset({HCPCS, HCPCS_HTTP})
+NDC = "http://hl7.org/fhir/sid/ndc"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CVX = "http://hl7.org/fhir/sid/cvx"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SNOMED = "http://snomed.info/sct"
+V3_ROUTE = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
+V2_BODY_SITE = "http://terminology.hl7.org/CodeSystem/v2-0163"
+V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PLACE_OF_SERVICE = (
+    "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+)
+PAYMENT_TYPOLOGY = "urn:oid:2.16.840.1.113883.3.221.5"
+EDQM_DOSE_FORM = "http://standardterms.edqm.eu"
+UCUM = "http://unitsofmeasure.org"
+
+# Local code systems that carry ICD-10(-CM) codes under their own URI (MIMIC's
+# mimic-diagnosis-icd10, EHR-local systems): the code is ICD-10-CM when it has its shape.
+LOCAL_ICD10_SYSTEM = re.compile(r"icd-?10(?!-?pcs)", re.IGNORECASE)
+ICD10CM_SHAPE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
+
+# Code systems whose codes are identifiers, never drug names.
+STANDARD_DRUG_SYSTEMS = frozenset({NDC, RXNORM, CVX, CPT, SNOMED, HCPCS, HCPCS_HTTP})
+
+RULES_TOPIC_SYSTEM = "urn:injection-cds:rules"
+OVERRIDE_REASON_SYSTEM = "urn:injection-cds:override-reason"
+
+
+class RouteKind(StrEnum):
+    """How a drug was given, as far as billing is concerned."""
+
+    INTRAMUSCULAR = "IM"
+    SUBCUTANEOUS = "SC"
+    INTRADERMAL = "ID"
+    IV_PUSH = "IVPUSH"
+    IV_INFUSION = "IVINF"
+    IV_UNSPECIFIED = "IV"
+    INTRA_ARTERIAL = "IA"
+    OTHER_INJECTION = "INJ"
+    NOT_INJECTION = "NONINJ"
+
+
+INJECTION_ROUTES = frozenset(
+    {
+        RouteKind.INTRAMUSCULAR,
+        RouteKind.SUBCUTANEOUS,
+        RouteKind.INTRADERMAL,
+        RouteKind.IV_PUSH,
+        RouteKind.IV_INFUSION,
+        RouteKind.IV_UNSPECIFIED,
+        RouteKind.INTRA_ARTERIAL,
+        RouteKind.OTHER_INJECTION,
+    }
+)
+SC_IM_ROUTES = frozenset({RouteKind.INTRAMUSCULAR, RouteKind.SUBCUTANEOUS})
+IV_ROUTES = frozenset({RouteKind.IV_PUSH, RouteKind.IV_INFUSION, RouteKind.IV_UNSPECIFIED})
+
+# SNOMED CT route of administration (qualifier values) -> kind.
+SNOMED_ROUTES: dict[str, RouteKind] = {
+    "78421000": RouteKind.INTRAMUSCULAR,
+    "34206005": RouteKind.SUBCUTANEOUS,
+    "263887005": RouteKind.SUBCUTANEOUS,  # "Subcutaneous (qualifier value)" in the R4 examples
+    "372464004": RouteKind.INTRADERMAL,
+    "47625008": RouteKind.IV_UNSPECIFIED,
+    "255560000": RouteKind.IV_UNSPECIFIED,  # "Intravenous" (the R4 examples' second IV code)
+    "58100008": RouteKind.INTRA_ARTERIAL,
+    "26643006": RouteKind.NOT_INJECTION,  # oral
+    "37161004": RouteKind.NOT_INJECTION,  # rectal
+    "6064005": RouteKind.NOT_INJECTION,  # topical
+    "46713006": RouteKind.NOT_INJECTION,  # nasal
+    "37839007": RouteKind.NOT_INJECTION,  # sublingual
+    "45890007": RouteKind.NOT_INJECTION,  # transdermal
+    "447694001": RouteKind.NOT_INJECTION,  # respiratory tract
+    "54485002": RouteKind.NOT_INJECTION,  # ophthalmic
+    "12130007": RouteKind.OTHER_INJECTION,  # intra-articular
+}
+
+# HL7 v3 RouteOfAdministration -> kind.
+V3_ROUTES: dict[str, RouteKind] = {
+    "IM": RouteKind.INTRAMUSCULAR,
+    "IMINJ": RouteKind.INTRAMUSCULAR,
+    "SQ": RouteKind.SUBCUTANEOUS,
+    "SQINJ": RouteKind.SUBCUTANEOUS,
+    "SUBCUT": RouteKind.SUBCUTANEOUS,
+    "IDINJ": RouteKind.INTRADERMAL,
+    "ID": RouteKind.INTRADERMAL,
+    "IVPUSH": RouteKind.IV_PUSH,
+    "IVINJ": RouteKind.IV_PUSH,
+    "IVINJBOL": RouteKind.IV_PUSH,
+    "IV": RouteKind.IV_INFUSION,
+    "IVINFUS": RouteKind.IV_INFUSION,
+    "IVC": RouteKind.IV_INFUSION,
+    "IVCC": RouteKind.IV_INFUSION,
+    "IVCI": RouteKind.IV_INFUSION,
+    "IAINJ": RouteKind.INTRA_ARTERIAL,
+    "IA": RouteKind.INTRA_ARTERIAL,
+    "PO": RouteKind.NOT_INJECTION,
+    "SL": RouteKind.NOT_INJECTION,
+    "NASAL": RouteKind.NOT_INJECTION,
+    "TOPICAL": RouteKind.NOT_INJECTION,
+    "RECTAL": RouteKind.NOT_INJECTION,
+    "IPINHL": RouteKind.NOT_INJECTION,
+}
+
+# Free text as charted (text-only routes, local code systems such as MIMIC's), upper-cased.
+TEXT_ROUTES: dict[str, RouteKind] = {
+    "IM": RouteKind.INTRAMUSCULAR,
+    "INTRAMUSCULAR": RouteKind.INTRAMUSCULAR,
+    "INTRAMUSCULARLY": RouteKind.INTRAMUSCULAR,
+    "SC": RouteKind.SUBCUTANEOUS,
+    "SQ": RouteKind.SUBCUTANEOUS,
+    "SUBQ": RouteKind.SUBCUTANEOUS,
+    "SUBCUT": RouteKind.SUBCUTANEOUS,
+    "SUBCUTANEOUS": RouteKind.SUBCUTANEOUS,
+    "SUBCUTANEOUSLY": RouteKind.SUBCUTANEOUS,
+    "ID": RouteKind.INTRADERMAL,
+    "INTRADERMAL": RouteKind.INTRADERMAL,
+    "IV PUSH": RouteKind.IV_PUSH,
+    "IVPUSH": RouteKind.IV_PUSH,
+    "IV BOLUS": RouteKind.IV_PUSH,
+    "IV": RouteKind.IV_UNSPECIFIED,
+    "INTRAVENOUS": RouteKind.IV_UNSPECIFIED,
+    "IV DRIP": RouteKind.IV_INFUSION,
+    "IV INFUSION": RouteKind.IV_INFUSION,
+    "IVPCA": RouteKind.IV_INFUSION,
+    "INTRA-ARTERIAL": RouteKind.INTRA_ARTERIAL,
+    "INTRAARTERIAL": RouteKind.INTRA_ARTERIAL,
+    "IA": RouteKind.INTRA_ARTERIAL,
+    "PO": RouteKind.NOT_INJECTION,
+    "ORAL": RouteKind.NOT_INJECTION,
+    "BY MOUTH": RouteKind.NOT_INJECTION,
+    "PO/NG": RouteKind.NOT_INJECTION,
+    "NG": RouteKind.NOT_INJECTION,
+    "SL": RouteKind.NOT_INJECTION,
+    "IH": RouteKind.NOT_INJECTION,
+    "NEB": RouteKind.NOT_INJECTION,
+    "TP": RouteKind.NOT_INJECTION,
+    "TD": RouteKind.NOT_INJECTION,
+    "PR": RouteKind.NOT_INJECTION,
+    "NAS": RouteKind.NOT_INJECTION,
+    "VG": RouteKind.NOT_INJECTION,
+    "TOPICAL": RouteKind.NOT_INJECTION,
+    "INHALATION": RouteKind.NOT_INJECTION,
+}
+
+# HL7 v2 table 0163 body sites that are injection sites.
+V2_INJECTION_SITES = frozenset({"LD", "RD", "LG", "RG", "LVL", "RVL", "LT", "RT", "LA", "RA"})
+
+# --- statuses -----------------------------------------------------------------------------
+STATUS_COMPLETED = "completed"
+NOT_COMPLETED_STATUSES = frozenset(
+    {"not-done", "stopped", "entered-in-error", "in-progress", "on-hold"}
+)
+
+# dosage.method values that say the dose was not given although the status is "completed"
+# (MIMIC's eMAR charts "Not Given" and "Flushed" events as completed administrations).
+NOT_GIVEN_METHOD_WORDS = (
+    "not given",
+    "not administered",
+    "held",
+    "refused",
+    "omitted",
+    "missed",
+    "flushed",
+)
+
+# --- words that mark an injectable product when the route says nothing -----------------------
+INJECTABLE_WORDS = (
+    "injection",
+    "injectable",
+    "syringe",
+    "pen",
+    "vial",
+    "auto-injector",
+    "autoinjector",
+    "prefilled",
+    "inj",
+)
+# EDQM / SNOMED dose forms that are injectable ("solution for injection" and kin).
+INJECTABLE_FORM_WORDS = ("inject", "infusion", "parenteral")
+
+# --- Encounter.class (v3 ActCode) -------------------------------------------------------------
+CLASS_TO_PLACE_OF_SERVICE: dict[str, str] = {
+    "AMB": "11",
+    "VR": "02",
+    "HH": "12",
+    "EMER": "23",
+    "IMP": "21",
+    "ACUTE": "21",
+    "OBSENC": "22",
+    # Not in RULES.md's list, but unambiguous facility stays: a hospital short stay is
+    # hospital outpatient (22); an inpatient non-acute stay is inpatient (21).
+    "SS": "22",
+    "NONAC": "21",
+}
+
+# Source of Payment Typology leading digit -> payer class.
+PAYER_CLASS_MEDICARE = "medicare"
+PAYER_CLASS_MEDICAID = "medicaid"
+PAYER_CLASS_COMMERCIAL = "commercial"
+PAYMENT_TYPOLOGY_PREFIX: dict[str, str] = {
+    "1": PAYER_CLASS_MEDICARE,
+    "2": PAYER_CLASS_MEDICAID,
+    "5": PAYER_CLASS_COMMERCIAL,
+    "6": PAYER_CLASS_COMMERCIAL,
+}
+
+EM_CODES_OFFICE = frozenset(
+    {"99202", "99203", "99204", "99205", "99211", "99212", "99213", "99214", "99215"}
+)
+
+# --- billing (issue 3; RULES.md "Billing rules", SOURCES-96372.md §1-§3) ----------------------
+CPT_INJECTION_SC_IM = "96372"
+CPT_INJECTION_INTRA_ARTERIAL = "96373"
+CPT_IV_PUSH_INITIAL = "96374"
+CPT_IV_PUSH_ADDITIONAL_NEW_DRUG = "96375"
+CPT_IV_PUSH_ADDITIONAL_SAME_DRUG = "96376"  # facility only
+CPT_IV_INFUSION_INITIAL = "96365"
+CPT_CHEMO_SC_IM_NONHORMONAL = "96401"
+CPT_CHEMO_SC_IM_HORMONAL = "96402"
+CPT_ALLERGEN_SINGLE = "95115"
+CPT_ALLERGEN_MULTIPLE = "95117"
+CPT_VACCINE_COUNSEL_FIRST = "90460"
+CPT_VACCINE_COUNSEL_ADDITIONAL = "90461"
+CPT_VACCINE_INJECTION_FIRST = "90471"
+CPT_VACCINE_INJECTION_ADDITIONAL = "90472"
+CPT_VACCINE_ORAL_NASAL_FIRST = "90473"
+CPT_VACCINE_ORAL_NASAL_ADDITIONAL = "90474"
+CPT_COVID_VACCINE_ADMIN = "90480"
+HCPCS_FLU_VACCINE_ADMIN = "G0008"
+HCPCS_PNEUMOCOCCAL_VACCINE_ADMIN = "G0009"
+HCPCS_HEPB_VACCINE_ADMIN = "G0010"
+HCPCS_UNCLASSIFIED_DRUG = "J3490"
+EM_CODE_NURSE_VISIT = "99211"
+
+MODIFIER_DISTINCT = "59"
+MODIFIER_SEPARATE_STRUCTURE = "XS"
+MODIFIER_REPEAT_SAME_PHYSICIAN = "76"
+MODIFIER_SEPARATE_EM = "25"
+
+# BIL012 repeat conventions for a second and later 96372 on one date of service.
+REPEAT_MODIFIER_59 = "59"
+REPEAT_MODIFIER_XS = "XS"
+REPEAT_MODIFIER_76 = "76"
+REPEAT_UNITS = "units"  # one line, N units
+REPEAT_CONVENTIONS = frozenset(
+    {REPEAT_MODIFIER_59, REPEAT_MODIFIER_XS, REPEAT_MODIFIER_76, REPEAT_UNITS}
+)
+
+# NDC unit-of-measure qualifiers (837P CTP05-01 / CMS-1500 24A shaded area).
+NDC_QUALIFIER = "N4"
+NDC_UNIT_EACH = "UN"
+NDC_UNIT_ML = "ML"
+NDC_UNIT_GRAM = "GR"
+NDC_UNIT_IU = "F2"
+NDC_UNIT_MG = "ME"
+
+# HCPCS antineoplastic range (BIL010): J9000-J9999.
+ANTINEOPLASTIC_HCPCS_PREFIX = "J9"
+
+# MUE tables (BIL009).
+MUE_PRACTITIONER = "practitioner"
+MUE_OUTPATIENT_HOSPITAL = "outpatient_hospital"
+
+# Vaccine kinds of the shipped vaccine table (BIL003).
+VACCINE_INFLUENZA = "influenza"
+VACCINE_PNEUMOCOCCAL = "pneumococcal"
+VACCINE_HEPATITIS_B = "hepatitis_b"
+VACCINE_COVID19 = "covid19"
+VACCINE_OTHER = "other"
+
+# ChargeItem modifier extension (chargeitems.py; documented in docs/reference-data.md).
+CHARGEITEM_MODIFIER_EXTENSION = "https://injection-cds.org/fhir/StructureDefinition/claim-modifier"
+CHARGEITEM_NDC_EXTENSION = "https://injection-cds.org/fhir/StructureDefinition/ndc-quantity"

@@ -1,0 +1,60 @@
+"""What rules may read besides the facts: the settings and the drug catalog.
+
+Built once at start-up from the configuration; immutable, shared by every request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from injection_cds.core import codes
+from injection_cds.reference.catalog import DrugCatalog, FeeSchedule, MueTable
+
+
+@dataclass(frozen=True)
+class PayerProfile:
+    """Payer-specific billing behaviour (RULES.md BIL012, DOC006, BIL009)."""
+
+    name: str = "default"
+    repeat_convention: str = "59"  # "59" | "XS" | "76" | "units"
+    ndc_required: bool = False
+    mue_table: str | None = None  # "practitioner" | "outpatient_hospital"
+    fee_schedule: str | None = None
+    self_administered_drugs: tuple[str, ...] = ("insulin",)
+    ndc_mass_unit: str = "ME"  # NDC unit qualifier for a dose by mass: "ME" (mg) or "GR" (g)
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Rule behaviour that the configuration may change."""
+
+    default_payer_class: str = codes.PAYER_CLASS_COMMERCIAL
+    facility_places_of_service: frozenset[str] = frozenset(
+        {"19", "21", "22", "23", "24", "26", "31", "34", "51", "52", "61"}
+    )
+    # Inpatient stays: drug administration is part of the facility's inpatient (DRG)
+    # payment, so no 96372 or drug line is billed separately by anyone.
+    inpatient_places_of_service: frozenset[str] = frozenset({"21", "51", "61"})
+    telehealth_places_of_service: frozenset[str] = frozenset({"02", "10"})
+    profiles: dict[str, PayerProfile] = field(default_factory=dict)
+    mue_tables: dict[str, MueTable] = field(default_factory=dict)  # by codes.MUE_* kind
+    fee_schedules: dict[str, FeeSchedule] = field(default_factory=dict)  # by schedule name
+
+    def profile_for(self, payer_class: str, payer_ids: tuple[str, ...] = ()) -> PayerProfile:
+        """The profile for a payer id, else for its class, else the default profile."""
+        for payer_id in payer_ids:
+            if payer_id in self.profiles:
+                return self.profiles[payer_id]
+        if payer_class in self.profiles:
+            return self.profiles[payer_class]
+        if payer_class == codes.PAYER_CLASS_MEDICAID and "default" not in self.profiles:
+            return PayerProfile(name="medicaid", ndc_required=True)
+        return self.profiles.get("default", PayerProfile())
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything a rule reads that is not a fact of the visit."""
+
+    settings: RuleSettings = field(default_factory=RuleSettings)
+    catalog: DrugCatalog = field(default_factory=DrugCatalog.shipped)

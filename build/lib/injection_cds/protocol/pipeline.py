@@ -1,0 +1,214 @@
+"""One hook call, end to end and without HTTP: parse -> resolve -> facts -> rules -> cards.
+
+``call_service`` is what the HTTP layer, ``injection-cds check`` and the tests run. It
+raises ``errors.ServiceError`` subclasses for requests it cannot answer; everything else
+(missing documentation) becomes cards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from injection_cds.core.context import RuleContext
+from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.core.facts import VisitFacts
+from injection_cds.core.pipeline import evaluate_visit
+from injection_cds.fhir.prefetch import FhirClient, resolve_prefetch, validated_resources
+from injection_cds.fhir.validation import Json
+from injection_cds.protocol.cards import build_cards
+from injection_cds.protocol.errors import BadRequest, NotFound
+from injection_cds.protocol.services import ServiceDefinition, load_services, served_hooks
+from injection_cds.rules.registry import Finding
+
+
+@dataclass(frozen=True)
+class HookRequest:
+    """The CDS Hooks envelope of a service call (CDS Hooks 2.0 §Calling a service)."""
+
+    hook: str
+    hook_instance: str
+    context: Mapping[str, Any]
+    prefetch: Mapping[str, Any]
+    fhir_server: str | None
+    access_token: str | None
+
+
+@dataclass
+class CallResult:
+    """The response body and what produced it (for the ledger, logs and benchmarks)."""
+
+    response: dict[str, Any]
+    request: HookRequest
+    service: ServiceDefinition
+    visit: VisitFacts
+    findings: list[Finding]
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        """The cards of the response."""
+        cards: list[dict[str, Any]] = self.response["cards"]
+        return cards
+
+
+def find_service(service_id: str) -> ServiceDefinition:
+    """The service with this id (404 when there is none)."""
+    service = load_services().get(service_id)
+    if service is None:
+        raise NotFound("no CDS service with this id", where="service id")
+    return service
+
+
+# Context fields that are FHIR ids (prefetch tokens): strings when present.
+_CONTEXT_IDS = ("userId", "patientId", "encounterId")
+
+
+def _require_string(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"the request must carry {name!r} as a non-empty string", where=name)
+    return value
+
+
+def parse_request(body: Any, service: ServiceDefinition) -> HookRequest:
+    """Check the envelope: hook, hookInstance, context, prefetch, fhirServer/Authorization."""
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    hook = _require_string(body, "hook")
+    hook_instance = _require_string(body, "hookInstance")
+    context = body.get("context")
+    if not isinstance(context, dict):
+        raise BadRequest("the request must carry 'context' as an object", where="context")
+    if hook != service.hook:
+        # Name the hook this service answers, never the value sent (a request value).
+        served = "no service here answers it" if hook not in served_hooks() else "another does"
+        raise BadRequest(
+            f"service {service.id!r} answers hook {service.hook!r} only; {served}", where="hook"
+        )
+    for name in service.required_context:
+        if context.get(name) in (None, "", [], {}):
+            raise BadRequest(
+                f"context.{name} is required by hook {service.hook!r}", where=f"context.{name}"
+            )
+    for name in _CONTEXT_IDS:
+        value = context.get(name)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise BadRequest(f"context.{name} must be a non-empty string", where=f"context.{name}")
+    prefetch = body.get("prefetch", {})
+    if not isinstance(prefetch, dict):
+        raise BadRequest("'prefetch' must be an object", where="prefetch")
+    fhir_server = body.get("fhirServer")
+    if fhir_server is not None and (not isinstance(fhir_server, str) or not fhir_server):
+        raise BadRequest("'fhirServer' must be a URL", where="fhirServer")
+    token = _access_token(body.get("fhirAuthorization"), fhir_server)
+    return HookRequest(hook, hook_instance, context, prefetch, fhir_server, token)
+
+
+def _access_token(authorization: Any, fhir_server: str | None) -> str | None:
+    if authorization is None:
+        return None
+    if not isinstance(authorization, dict):
+        raise BadRequest("'fhirAuthorization' must be an object", where="fhirAuthorization")
+    token = authorization.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise BadRequest(
+            "fhirAuthorization.access_token is required", where="fhirAuthorization.access_token"
+        )
+    if not fhir_server:
+        raise BadRequest(
+            "fhirServer is required when fhirAuthorization is given", where="fhirServer"
+        )
+    return token
+
+
+def _context_resources(request: HookRequest, service: ServiceDefinition) -> dict[str, list[Json]]:
+    by_role: dict[str, list[Json]] = {}
+    for name, role in service.context_resources.items():
+        value = request.context.get(name)
+        if value is None:
+            continue
+        by_role.setdefault(role, []).extend(validated_resources(value, f"context.{name}"))
+    return by_role
+
+
+def _plain_id(value: Any, resource_type: str) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value.removeprefix(f"{resource_type}/")
+
+
+def call_service(
+    service_id: str,
+    body: Any,
+    *,
+    ctx: RuleContext,
+    base_url: str,
+    client: FhirClient | None = None,
+) -> CallResult:
+    """Answer one service call with cards."""
+    started = time.perf_counter()
+    service = find_service(service_id)
+    request = parse_request(body, service)
+    if request.fhir_server and client is not None:
+        client.check_server(request.fhir_server)
+    by_role = _context_resources(request, service)
+    resolved = resolve_prefetch(
+        service,
+        request.context,
+        request.prefetch,
+        fhir_server=request.fhir_server,
+        token=request.access_token,
+        client=client,
+    )
+    parsed = time.perf_counter()
+    index = ResourceIndex()
+    for resources in (*by_role.values(), *resolved.resources.values()):
+        for resource in resources:
+            index.add(resource)
+    for key in service.prefetch:
+        if key.role is not None:
+            by_role.setdefault(key.role, []).extend(resolved.resources.get(key.key, []))
+    administrations = [
+        r
+        for r in by_role.get("administrations", [])
+        if r["resourceType"] == "MedicationAdministration"
+    ]
+    orders = [r for r in by_role.get("orders", []) if r["resourceType"] == "MedicationRequest"]
+    visit = visit_facts(
+        service.hook,
+        index,
+        administrations=administrations,
+        orders=orders,
+        encounter_id=_plain_id(request.context.get("encounterId"), "Encounter"),
+        patient_id=_plain_id(request.context.get("patientId"), "Patient"),
+        default_payer_class=ctx.settings.default_payer_class,
+    )
+    facts_done = time.perf_counter()
+    evaluation = evaluate_visit(visit, ctx)
+    findings = evaluation.findings
+    rules_done = time.perf_counter()
+    cards = build_cards(
+        findings,
+        hook_instance=request.hook_instance,
+        base_url=base_url,
+        visit=visit,
+        ctx=ctx,
+        plan=evaluation.plan,
+    )
+    cards_done = time.perf_counter()
+    return CallResult(
+        response={"cards": cards},
+        request=request,
+        service=service,
+        visit=visit,
+        findings=findings,
+        timings={
+            "parse": parsed - started,
+            "facts": facts_done - parsed,
+            "rules": rules_done - facts_done,
+            "cards": cards_done - rules_done,
+        },
+    )

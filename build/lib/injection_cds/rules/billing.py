@@ -1,0 +1,613 @@
+"""Billing rules BIL001-BIL014 (RULES.md "Billing rules").
+
+Each rule is one small pure function over the visit; the charge lines come from
+``injection_cds.core.billing``. Findings that carry lines put them in ``data["lines"]`` in the
+RULES.md shape, so the card builder and the batch audit read the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from injection_cds.core import codes
+from injection_cds.core.billing import BillingPlan, ChargeLine, classify, json_number, lines_json
+from injection_cds.core.billing.lines import units_by_code
+from injection_cds.core.context import RuleContext
+from injection_cds.core.facts import Administration, VisitFacts
+from injection_cds.reference.catalog import is_vaccine
+from injection_cds.rules.registry import Finding, Severity, register
+
+_BILLING_ELEMENT = "MedicationAdministration"
+
+
+def _label(administration: Administration) -> str:
+    return f"**{administration.drug_name}** ({administration.when})"
+
+
+def _line_text(line: ChargeLine) -> str:
+    parts = [line.code]
+    if line.modifiers:
+        parts.append("-" + "-".join(line.modifiers))
+    units = f" × {line.units}" if line.units is not None else " × ? units"
+    text = "".join(parts) + units
+    if line.ndc:
+        text += f", NDC {codes.NDC_QUALIFIER} {line.ndc}"
+        if line.ndc_unit and line.ndc_quantity is not None:
+            text += f" {line.ndc_unit}{json_number(line.ndc_quantity)}"
+            text += "\\*" if line.ndc_note else ""  # the caveat follows the list, once
+    if line.note:
+        text += f" ({line.note})"
+    return text
+
+
+def _lines_finding(rule: str, severity: Severity, lines: list[ChargeLine], message: str) -> Finding:
+    services = [s for line in lines for s in line.services]
+    return Finding(
+        rule=rule,
+        severity=severity,
+        resource=services[0] if services else "Encounter",
+        element=_BILLING_ELEMENT,
+        message=message
+        + " "
+        + "; ".join(_line_text(line) for line in lines)
+        + "."
+        + "".join(f" \\*{note}." for note in dict.fromkeys(ln.ndc_note for ln in lines) if note),
+        data={"lines": lines_json(lines), "resources": list(dict.fromkeys(services))},
+    )
+
+
+@register("BIL001", family="billing", severity="info")
+def billing_summary(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """What to bill for the SC/IM injections of the visit: 96372, drug lines, NDC.
+
+    96372 once per separate injection (drugs mixed in one syringe are one); the second and
+    later lines carry the payer's repeat modifier (59 by default). Each drug's HCPCS line
+    has units = ceil(dose ÷ descriptor amount) ("up to X" codes: one unit for a dose ≤ X),
+    the NDC in 11-digit 5-4-2 form with the N4 qualifier, its unit and quantity, and the
+    linked ICD-10-CM codes. The card offers one FHIR ChargeItem per line.
+
+    Why it matters:
+        96372 is a stand-alone code reported per injection, not an add-on and not once per
+        encounter; the drug is billed on its own HCPCS line with the right units and NDC.
+    How to fix:
+        Review the lines, then accept the suggestion to create the ChargeItems.
+    Bad:
+        96372 × 1 for two IM injections of different drugs at two sites
+    Good:
+        96372 × 1; 96372-59 × 1; J0696 × 4 (ceftriaxone 1 g); J1885 × 4 (ketorolac 60 mg)
+    Sources:
+        - CPT Assistant May 2010 via AAPC; BCBS AL injectable drugs (SOURCES-96372.md §1.3)
+        - HCPCS units, "per" and "up to" descriptors (SOURCES-96372.md §3.4)
+        - NDC 11-digit form, N4 and unit qualifiers (SOURCES-96372.md §5)
+    """
+    if classify.is_telehealth(visit, ctx):
+        return
+    lines = list(plan.injection_lines)
+    if not lines:
+        return
+    claim = "the hospital's (facility) claim" if classify.is_facility(visit, ctx) else "the claim"
+    yield _lines_finding("BIL001", "info", lines, f"Bill on {claim}:")
+
+
+@register("BIL002", family="billing", severity="info")
+def iv_or_intra_arterial(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """A drug given IV push, IV infusion or intra-arterially: not 96372.
+
+    Why it matters:
+        96372 is SC/IM only. IV push is 96374 (+96375 each additional new drug, +96376 same
+        drug, facility only); IV infusion 96365; intra-arterial 96373 (not IV push). A
+        physician claim reports one initial service per encounter.
+    How to fix:
+        Bill the codes listed; chart the IV route as push (IVPUSH) or infusion when it only
+        says "IV".
+    Bad:
+        "route": {"coding": [{"system": "http://snomed.info/sct", "code": "47625008"}]}
+        billed as 96373
+    Good:
+        "route": {"coding": [{"system":
+          "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration", "code": "IVPUSH"}]}
+        billed as 96374
+    Sources:
+        - Descriptors 96365-96376 (SOURCES-96372.md §1.1)
+        - Pub 100-04 ch.12 §30.5; CMS RAC topic 0071 (SOURCES-96372.md §2.4)
+    """
+    if classify.is_telehealth(visit, ctx):
+        return
+    unspecified = [
+        a
+        for a in visit.administrations
+        if classify.given(a)
+        and a.effective_route_kind == codes.RouteKind.IV_UNSPECIFIED
+        and not classify.excluded_from_drug_administration(a, visit, ctx)
+    ]
+    lines = list(plan.iv_lines)
+    if not lines and not unspecified:
+        return
+    message = "Not 96372:"
+    if unspecified:
+        names = ", ".join(_label(a) for a in unspecified)
+        message = (
+            f"{names}: route charted only as IV — 96374 if pushed, 96365 if infused; "
+            "chart which. " + message
+        )
+    yield _lines_finding("BIL002", "info", lines, message)
+
+
+@register("BIL003", family="billing", severity="warning")
+def vaccine_administration(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """A vaccine or toxoid: bill its administration code, not 96372.
+
+    Why it matters:
+        Vaccines never use 96372: 90471/+90472 (injection), 90473/+90474 (oral/nasal),
+        90460/+90461 (age ≤ 18 with counselling), Medicare G0008 flu, G0009 pneumococcal,
+        G0010 hepatitis B, 90480 COVID-19. Medicare denies 90471 for a vaccine with a
+        G-code.
+    How to fix:
+        Bill the administration code listed with the vaccine product code.
+    Bad:
+        influenza vaccine billed as 96372
+    Good:
+        influenza vaccine for a Medicare patient billed as G0008 + the product code
+    Sources:
+        - Palmetto GBA preventive services FAQ; CPT 90460-90474, 90480 (SOURCES-96372.md
+          §2.2, §3.1)
+    """
+    if classify.is_telehealth(visit, ctx):
+        return
+    if not plan.vaccines:
+        return
+    lines = list(plan.vaccine_lines)
+    yield _lines_finding("BIL003", "warning", lines, "Vaccine administration, not 96372:")
+
+
+def _drug_administration_codes(plan: BillingPlan) -> list[str]:
+    found = [
+        line.code
+        for line in list(plan.injection_lines)
+        + list(plan.iv_lines)
+        + list(plan.antineoplastic_lines)
+        if line.system == codes.CPT
+    ]
+    return list(dict.fromkeys(found))
+
+
+@register("BIL004", family="billing", severity="warning")
+def em_same_encounter(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """An E/M on the same encounter as the injection: 99211 not payable, others need 25.
+
+    Critical for 99211: Medicare does not pay 99211 with an injection code, with or without
+    modifier 25. Warning for 99202-99215: modifier 25 on the E/M line (never on 96372) and
+    a significant, separately identifiable, documented service.
+
+    Why it matters:
+        A nurse visit (99211) billed with 96372 is denied; an E/M without 25 is bundled.
+    How to fix:
+        99211: bill the injection and the drug only. 99202-99215: append 25 to the E/M when
+        the note documents a separate evaluation.
+    Bad:
+        ChargeItem 99211 and 96372 on the same encounter
+    Good:
+        99213-25 with a documented separate evaluation; 96372; the drug line
+    Sources:
+        - CMS CR 3631; Pub 100-04 ch.12 §30.6.7 (SOURCES-96372.md §2.1)
+        - Noridian, E/M services and drug administration (SOURCES-96372.md §2.1)
+    """
+    encounter = visit.encounter
+    if encounter is None or not encounter.em_codes or classify.is_telehealth(visit, ctx):
+        return
+    administration_codes = _drug_administration_codes(plan)
+    if not administration_codes:
+        return
+    with_codes = ", ".join(administration_codes)
+    if codes.EM_CODE_NURSE_VISIT in encounter.em_codes:
+        yield Finding(
+            rule="BIL004",
+            severity="critical",
+            resource=encounter.reference,
+            element="Encounter.type",
+            message=(
+                f"99211 with {with_codes}: 99211 is not payable with an injection code, even "
+                "with modifier 25. Bill the injection and the drug only."
+            ),
+            data={"emCodes": [codes.EM_CODE_NURSE_VISIT]},
+        )
+    others = [c for c in encounter.em_codes if c != codes.EM_CODE_NURSE_VISIT]
+    if others:
+        yield Finding(
+            rule="BIL004",
+            severity="warning",
+            resource=encounter.reference,
+            element="Encounter.type",
+            message=(
+                f"{', '.join(others)} with {with_codes}: modifier 25 on the E/M line (never on "
+                "the injection code), and only for a significant, separately identifiable, "
+                "documented service."
+            ),
+            data={"emCodes": others, "modifier": codes.MODIFIER_SEPARATE_EM},
+        )
+
+
+def _billable_injections(visit: VisitFacts, ctx: RuleContext) -> list[Administration]:
+    return [
+        a
+        for a in visit.administrations
+        if classify.given(a) and (classify.is_sc_im(a) or classify.is_iv_or_ia(a))
+    ]
+
+
+@register("BIL005", family="billing", severity="warning")
+def facility_setting(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """The encounter is in a facility setting: the physician does not report the injection.
+
+    Why it matters:
+        96360-96379 are not reported by the physician in a facility setting (POS 19, 21,
+        22, 23, 24, 26, 31, 34, 51, 52, 61 by default); the hospital reports 96372 on its own
+        claim under OPPS. On an inpatient stay (POS 21, 51, 61 by default) nobody reports it
+        separately: drugs and their administration are part of the inpatient (DRG) payment,
+        so BIL001 lists no lines there.
+    How to fix:
+        Leave the injection off the professional claim; the facility bills it.
+    Bad:
+        POS 22 professional claim with 96372
+    Good:
+        POS 22 professional claim with the E/M only; the hospital claim carries 96372
+    Sources:
+        - Regence/UMP injection and infusion policy; CPT (SOURCES-96372.md §6)
+        - Pub 100-04 ch.4 §230.2 (SOURCES-96372.md §6)
+    """
+    encounter = visit.encounter
+    if encounter is None or not classify.is_facility(visit, ctx):
+        return
+    injections = _billable_injections(visit, ctx)
+    if not injections:
+        return
+    if classify.is_inpatient(visit, ctx):
+        setting = (
+            "an inpatient stay: the injections and drugs are part of the hospital's inpatient "
+            "payment; neither the physician nor the hospital bills them separately. "
+        )
+    else:
+        setting = (
+            "a facility setting: the physician does not report the injection codes; the "
+            "hospital reports them on its claim. "
+        )
+    yield Finding(
+        rule="BIL005",
+        severity="warning",
+        resource=encounter.reference,
+        element="Encounter.class",
+        message=(
+            f"Place of service {encounter.place_of_service} is {setting}"
+            + ", ".join(_label(a) for a in injections)
+        ),
+        data={"placeOfService": encounter.place_of_service or ""},
+    )
+
+
+@register("BIL006", family="billing", severity="critical")
+def telehealth_encounter(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """An injection charted on a telehealth encounter: it cannot be billed from it.
+
+    Why it matters:
+        An injection is hands-on; no source lists 96372 as a telehealth service. It belongs
+        to an in-person encounter.
+    How to fix:
+        Chart the injection on the in-person encounter (class AMB, POS 11) where it was given.
+    Bad:
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "VR"}
+    Good:
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}
+    Sources:
+        - SOURCES-96372.md §4.4 and §7 (h)
+    """
+    encounter = visit.encounter
+    if encounter is None or not classify.is_telehealth(visit, ctx):
+        return
+    injections = [a for a in visit.administrations if classify.given(a) and a.given_by_injection]
+    if not injections:
+        return
+    yield Finding(
+        rule="BIL006",
+        severity="critical",
+        resource=encounter.reference,
+        element="Encounter.class",
+        message=(
+            "Telehealth encounter: an injection cannot be billed from it. "
+            + ", ".join(_label(a) for a in injections)
+        ),
+    )
+
+
+@register("BIL007", family="billing", severity="warning")
+def self_administered(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """Self-administered: the patient gave it, or the drug is on the SAD list.
+
+    Why it matters:
+        Medicare excludes both the drug and its administration for drugs on the MAC's
+        self-administered-drug list (insulin by default); a patient's own injection is not
+        a billable service.
+    How to fix:
+        Leave drug and administration off the claim (or bill with the payer's non-covered
+        modifier where the payer asks for it).
+    Bad:
+        "performer": [{"actor": {"reference": "Patient/p1"}}] billed as 96372
+    Good:
+        not billed; documented as patient-administered
+    Sources:
+        - Pub 100-02 ch.15 §50.2; Noridian and Cahaba SAD lists (SOURCES-96372.md §4.3)
+    """
+    for administration in visit.administrations:
+        if not (classify.given(administration) and administration.given_by_injection):
+            continue
+        if not classify.is_self_administered(administration, visit, ctx):
+            continue
+        by_patient = any(p.is_patient for p in administration.performers)
+        why = "given by the patient" if by_patient else "on the self-administered-drug list"
+        yield Finding(
+            rule="BIL007",
+            severity="warning",
+            resource=administration.reference,
+            element="performer" if by_patient else "medication[x]",
+            message=f"{_label(administration)}: {why}; neither drug nor administration is billed.",
+        )
+
+
+@register("BIL008", family="billing", severity="info")
+def not_completed(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """An administration was not completed: left out of billing.
+
+    Also fires for an administration charted ``completed`` whose ``dosage.method`` says the
+    dose was not given ("Not Given", "Held", "Flushed" — MIMIC's eMAR charts these events
+    as completed): it is not billed and the documentation rules leave it alone.
+
+    Why it matters:
+        Only completed administrations are billed; the clinician sees why one is missing.
+    How to fix:
+        Nothing if it was not given; otherwise set the status to completed.
+    Bad:
+        "status": "not-done" expected on the claim
+    Good:
+        "status": "completed"
+    Sources:
+        - RULES.md BIL008
+    """
+    for administration in visit.administrations:
+        if administration.source != "administration":
+            continue
+        method = administration.not_given_method
+        if administration.status not in codes.NOT_COMPLETED_STATUSES and method is None:
+            continue
+        if not administration.given_by_injection:
+            continue
+        why = f"method “{method}”" if method else f"status {administration.status}"
+        yield Finding(
+            rule="BIL008",
+            severity="info",
+            resource=administration.reference,
+            element="dosage.method" if method else "status",
+            message=f"{_label(administration)}: {why}; not billed.",
+        )
+
+
+@register("BIL009", family="billing", severity="warning")
+def medically_unlikely(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """Units of a code exceed the loaded Medically Unlikely Edit for the setting.
+
+    Fires only when a CMS MUE table is loaded (practitioner, or outpatient hospital in a
+    facility setting, or the table the payer profile names); no MUE value is shipped.
+
+    Why it matters:
+        Units above the MUE for a date of service are denied (MAI 2 cannot be overridden;
+        MAI 3 only on appeal with documentation).
+    How to fix:
+        Check the dose and units; split onto lines with 76/59 only for an MAI 1 edit.
+    Bad:
+        J3301 × 20 with an MUE of 8
+    Good:
+        units within the MUE, or documentation for the appeal
+    Sources:
+        - FCSO, Palmetto and NGS on MUEs and MAI (SOURCES-96372.md §1.4)
+    """
+    kind = classify.profile_of(visit, ctx).mue_table or (
+        codes.MUE_OUTPATIENT_HOSPITAL
+        if classify.is_facility(visit, ctx)
+        else codes.MUE_PRACTITIONER
+    )
+    table = ctx.settings.mue_tables.get(kind)
+    if table is None:
+        return
+    for code, units in units_by_code(plan.all_lines).items():
+        entry = table.entries.get(code)
+        if entry is None or units <= entry.limit:
+            continue
+        yield Finding(
+            rule="BIL009",
+            severity="warning",
+            resource=visit.encounter.reference if visit.encounter else "Encounter",
+            element="units",
+            message=(
+                f"{code} × {units} exceeds the MUE of {entry.limit}"
+                + (f" (MAI {entry.mai})" if entry.mai else "")
+                + f" in {table.source}."
+            ),
+            data={"code": code, "units": units, "mue": entry.limit, "table": table.source},
+        )
+
+
+@register("BIL010", family="billing", severity="info")
+def antineoplastic(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """An antineoplastic drug given SC/IM: 96401/96402, not 96372.
+
+    Why it matters:
+        SC/IM anti-neoplastics use chemotherapy administration codes: 96401 non-hormonal,
+        96402 hormonal.
+    How to fix:
+        Bill the code listed with the drug's J9 line.
+    Bad:
+        J9xxx SC billed with 96372
+    Good:
+        96401 + the J9 line
+    Sources:
+        - SOURCES-96372.md §2.3
+    """
+    if classify.is_telehealth(visit, ctx):
+        return
+    lines = list(plan.antineoplastic_lines)
+    if lines:
+        yield _lines_finding("BIL010", "info", lines, "Chemotherapy administration, not 96372:")
+
+
+@register("BIL011", family="billing", severity="warning")
+def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """The drug has no HCPCS mapping: bill J3490 with name, dose and NDC.
+
+    Why it matters:
+        An unclassified drug is billed as J3490 with the drug name, dose and 11-digit NDC in
+        the line note; without them the line is denied.
+    How to fix:
+        Bill J3490 with name, dose and NDC, or add the drug to the crosswalk (load the CMS
+        ASP NDC-HCPCS crosswalk) if it has a code.
+    Bad:
+        a drug with no HCPCS code billed without NDC
+    Good:
+        J3490 × 1, NTE "drugname 10 mg", N4 + 11-digit NDC
+    Sources:
+        - Nebraska Blue injectable drug policy (SOURCES-96372.md §3.4)
+    """
+    for administration in visit.administrations:
+        if not (classify.given(administration) and administration.given_by_injection):
+            continue
+        drug = administration.drug
+        if drug is None or not drug.identified or is_vaccine(drug, ctx.catalog):
+            continue
+        if classify.is_allergen(drug, ctx.catalog):
+            continue
+        entry = classify.entry_for(drug, ctx.catalog)
+        if entry is not None and entry.hcpcs is not None:
+            continue
+        ndc = classify.first_ndc11(drug)
+        yield Finding(
+            rule="BIL011",
+            severity="warning",
+            resource=administration.reference,
+            element="medication[x]",
+            message=(
+                f"{_label(administration)}: no HCPCS code; bill {codes.HCPCS_UNCLASSIFIED_DRUG} "
+                "with the drug name, dose and "
+                + (f"NDC {ndc}." if ndc else "11-digit NDC (none charted).")
+            ),
+        )
+
+
+@register("BIL012", family="billing", severity="info")
+def repeat_injections(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """More than one 96372 on one date of service: how the repeats are billed.
+
+    Why it matters:
+        Each separate injection is reported; the second and later lines need the payer's
+        modifier: 59 (CPT Assistant May 2010, the default), XS, 76 (Cahaba GBA), or one
+        line with N units, per payer profile.
+    How to fix:
+        Bill as listed; chart the sites so the injections are shown to be separate.
+    Bad:
+        96372 × 1 for two injections
+    Good:
+        96372; 96372-59
+    Sources:
+        - CPT Assistant May 2010 via AAPC; Cahaba GBA modifier 59 FAQ (SOURCES-96372.md §1.3)
+    """
+    if classify.is_telehealth(visit, ctx):
+        return
+    injections = list(plan.injections)
+    by_date: dict[str, int] = {}
+    for group in classify.separate_injections(injections):
+        day = classify.date_of_service(group[0])
+        by_date[day] = by_date.get(day, 0) + 1
+    convention = classify.profile_of(visit, ctx).repeat_convention
+    how = (
+        "one 96372 line with the number of injections as units"
+        if convention == codes.REPEAT_UNITS
+        else f"one 96372 line per injection, modifier {convention} on the second and later"
+    )
+    for day, count in by_date.items():
+        if count < 2:
+            continue
+        yield Finding(
+            rule="BIL012",
+            severity="info",
+            resource=injections[0].reference,
+            element="dosage.site",
+            message=f"{count} separate injections on {day}: {how}.",
+            data={"injections": count, "convention": convention},
+        )
+
+
+@register("BIL013", family="billing", severity="info")
+def allergen_immunotherapy(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """Allergen immunotherapy: 95115 (one injection) / 95117 (two or more), not 96372.
+
+    Why it matters:
+        96372 does not include allergen immunotherapy injections.
+    How to fix:
+        Bill 95115 or 95117 (the extract is billed separately).
+    Bad:
+        allergenic extract SC billed as 96372
+    Good:
+        95117 for two allergen injections
+    Sources:
+        - SOURCES-96372.md §3.2
+    """
+    if classify.is_telehealth(visit, ctx):
+        return
+    lines = list(plan.allergen_lines)
+    if lines:
+        yield _lines_finding("BIL013", "info", lines, "Allergen immunotherapy, not 96372:")
+
+
+@register("BIL014", family="billing", severity="info")
+def integral_to_procedure(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """The administration is integral to a surgical procedure: not separately reportable.
+
+    Fires when reasonReference (or partOf) names a Procedure categorised surgical (SNOMED
+    387713003), or a Procedure that is not in the call (it could not be checked).
+
+    Why it matters:
+        Drug administration integral to a procedure (local anaesthesia, post-procedure pain
+        medication) is part of the procedure.
+    How to fix:
+        Leave the injection off the claim, or unlink it if it was unrelated and separately
+        necessary (then document why).
+    Bad:
+        "reasonReference": [{"reference": "Procedure/knee-arthroscopy"}] billed as 96372
+    Good:
+        not billed separately
+    Sources:
+        - SOURCES-96372.md §2.7
+    """
+    for administration in visit.administrations:
+        if not (classify.given(administration) and administration.given_by_injection):
+            continue
+        procedures = classify.linked_procedures(administration, visit)
+        if not procedures:
+            continue
+        yield Finding(
+            rule="BIL014",
+            severity="info",
+            resource=administration.reference,
+            element="reasonReference",
+            message=(
+                f"{_label(administration)}: linked to {', '.join(procedures)}; integral to "
+                "the procedure, not separately reportable."
+            ),
+            data={"procedures": procedures},
+        )

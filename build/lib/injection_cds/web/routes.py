@@ -1,0 +1,188 @@
+"""The HTTP layer: discovery, service calls, rule pages. No domain logic here.
+
+Every error is a FHIR OperationOutcome with the status its exception carries; nothing
+unexpected leaks a stack trace or a value from the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from injection_cds.core.context import RuleContext
+from injection_cds.fhir.prefetch import FhirClient
+from injection_cds.protocol import pipeline
+from injection_cds.protocol.errors import (
+    BadRequest,
+    Issue,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    UnsupportedMediaType,
+    operation_outcome,
+)
+from injection_cds.protocol.services import discovery_document
+from injection_cds.web.pages import rule_page_context, rules_index_context
+
+log = logging.getLogger("injection_cds.web.routes")
+blueprint = Blueprint("injection_cds", __name__)
+
+_JSON = "application/json"
+_CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A JSON response encoded with orjson."""
+    return Response(orjson.dumps(body), status=status, mimetype=_JSON)
+
+
+def _error_response(error: ServiceError) -> Response:
+    return Response(
+        orjson.dumps(error.operation_outcome()),
+        status=error.status,
+        mimetype="application/fhir+json",
+    )
+
+
+def base_url() -> str:
+    """The public base URL: configured, else from the request."""
+    configured = current_app.config["INJECTION_CDS"].get("public_base_url")
+    return str(configured or request.host_url).rstrip("/")
+
+
+def read_json_body() -> Any:
+    """The request body as JSON: 415 when not JSON, 413 when too large, 400 when malformed."""
+    limit = current_app.config["INJECTION_CDS"]["max_body_bytes"]
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    mimetype = request.mimetype or ""
+    if mimetype != _JSON and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType(
+            "the body must be JSON (Content-Type: application/json)", where="Content-Type"
+        )
+    raw = request.get_data(cache=False)
+    # Without Content-Length (chunked), werkzeug stops reading at the limit without an
+    # error: a body that reaches the limit may be truncated, so it is refused too.
+    if len(raw) > limit or (request.content_length is None and len(raw) >= limit):
+        raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON (at character {exc.pos})") from None
+
+
+@blueprint.get("/cds-services")
+def discovery() -> Response:
+    """CDS Hooks discovery, generated from ``cds_hooks/services.json``."""
+    return json_response(discovery_document())
+
+
+@blueprint.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> Response:
+    """Call one CDS service."""
+    pipeline.find_service(service_id)  # 404 before reading the body
+    body = read_json_body()
+    context: RuleContext = current_app.extensions["injection_cds.rule_context"]
+    client: FhirClient = current_app.extensions["injection_cds.fhir_client"]
+    result = pipeline.call_service(
+        service_id, body, ctx=context, base_url=base_url(), client=client
+    )
+    request.environ["injection_cds.result"] = result
+    return json_response(result.response)
+
+
+@blueprint.post("/_floor")
+def floor() -> Response:
+    """Parse the JSON body and answer no cards: the benchmark's floor, nothing else."""
+    read_json_body()
+    return json_response({"cards": []})
+
+
+@blueprint.get("/rules")
+def rules_index() -> str:
+    """The rule catalog as an HTML page."""
+    return render_template("rules.html", **rules_index_context(base_url()))
+
+
+@blueprint.get("/rules/<code>")
+def rule_page(code: str) -> str:
+    """One rule's page: summary, why it matters, bad and good FHIR, sources."""
+    page = rule_page_context(code.upper(), base_url())
+    if page is None:
+        raise NotFound(f"no rule with code {code!r}", where="code")
+    return render_template("rule.html", **page)
+
+
+@blueprint.get("/healthz")
+def health() -> Response:
+    """Liveness: the process answers."""
+    return json_response({"status": "ok"})
+
+
+@blueprint.after_app_request
+def add_cors_headers(response: Response) -> Response:
+    """CORS for browser-based EHRs and the CDS Hooks sandbox (Authorization allowed)."""
+    origin = current_app.config["INJECTION_CDS"]["cors_allow_origin"]
+    response.headers["Access-Control-Allow-Origin"] = origin
+    if origin != "*":
+        response.headers["Vary"] = "Origin"
+    for name, value in _CORS_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render every error as a FHIR OperationOutcome; never a stack trace."""
+
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError) -> Response:
+        return _error_response(error)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> Response:
+        limit = app.config["INJECTION_CDS"]["max_body_bytes"]
+        return _error_response(PayloadTooLarge(f"the body is over the limit of {limit} bytes"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status == 404:
+            return _error_response(NotFound("no such resource on this service"))
+        if status == 405:
+            response = _error_response(MethodNotAllowed("this method is not allowed here"))
+            allowed = getattr(error, "valid_methods", None)
+            if allowed:  # RFC 9110 §15.5.6: a 405 names the allowed methods
+                response.headers["Allow"] = ", ".join(allowed)
+            return response
+        issue = Issue(error.description or error.name, None, "processing")
+        return Response(
+            orjson.dumps(operation_outcome([issue])),
+            status=status,
+            mimetype="application/fhir+json",
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        # Log the type only: the exception text could carry request content (PHI).
+        log.error("unexpected error %s", type(error).__name__)
+        issue = Issue("internal error; the request was not processed", None, "exception")
+        return Response(
+            orjson.dumps(operation_outcome([issue])),
+            status=500,
+            mimetype="application/fhir+json",
+        )
+
+    @app.before_request
+    def preflight() -> Response | None:
+        if request.method == "OPTIONS":
+            return Response(status=204)
+        return None

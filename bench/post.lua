@@ -6,6 +6,8 @@
 -- (a validation cache cannot answer for it). Prints one JSON line of results at the end.
 local path = os.getenv("BENCH_BODY")
 local run = os.getenv("BENCH_RUN") or tostring(os.time())
+-- hookInstance must be a UUID (CDS Hooks 2.0): the run as a number in its first group
+local run_number = tonumber(run) or os.time()
 local file = assert(io.open(path, "rb"), "cannot open BENCH_BODY " .. tostring(path))
 local body = file:read("*a")
 file:close()
@@ -43,7 +45,7 @@ end
 function request()
   counter = counter + 1
   local values = {
-    H = string.format("bench-%s-%d-%d", run, thread_id, counter),
+    H = string.format("%08x-%04x-4000-8000-%012x", run_number % 4294967296, thread_id, counter),
     N = string.format("%s-%d-%d", run, thread_id, counter),
     F = string.format("%06d", counter % 1000000),
   }

@@ -14,6 +14,7 @@ import argparse
 import logging
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import orjson
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def call(i: int) -> None:
             parsed = orjson.loads(instantiate(text, f"profile-{i}", i))
-            parsed["hookInstance"] = f"profile-{i}"
+            parsed["hookInstance"] = str(uuid.UUID(int=i, version=4))
             pipeline.call_service(
                 args.service, parsed, ctx=ctx, base_url="http://127.0.0.1", client=None
             )

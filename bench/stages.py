@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def time_stages(
             t0 = time.perf_counter()
             parsed = orjson.loads(raw)
             t1 = time.perf_counter()
-            parsed["hookInstance"] = f"{parsed['hookInstance']}-{i}"  # new card uuids each call
+            parsed["hookInstance"] = str(uuid.UUID(int=i, version=4))  # new card uuids each call
             result = pipeline.call_service(
                 service, parsed, ctx=ctx, base_url="http://127.0.0.1", client=None
             )

@@ -36,7 +36,6 @@ SERVICES = (CHARTING, DISCHARGE, ORDER_SIGN)
 def marked_request(service: str = DISCHARGE, seed: int = 3) -> Json:
     """A valid request whose identifying values carry MARK."""
     body = hook_request(service, seed=seed, gap_rate=0.5)
-    body["hookInstance"] = f"{MARK}-{body['hookInstance']}"
     body["context"]["userId"] = f"Practitioner/{MARK}"
     patient = body["prefetch"]["patient"]
     patient.setdefault("name", [{}])[0]["family"] = f"Doe{MARK}"
@@ -79,6 +78,18 @@ def test_marked_requests_are_valid(client: FlaskClient, service: str) -> None:
 
 
 # --- 400: the envelope --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hook_instance", [f"{MARK}-not-a-uuid", "123", f"{MARK}" * 3])
+def test_hook_instance_must_be_a_uuid(client: FlaskClient, hook_instance: str) -> None:
+    """The request schema says ``format: uuid``; the service holds the same line."""
+    body = marked_request(CHARTING)
+    body["hookInstance"] = hook_instance
+    response = post(client, body, CHARTING)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "hookInstance" in text and "UUID" in text
+    assert MARK not in text
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from test_e2e import free_port
 
 pytestmark = pytest.mark.slow

@@ -47,9 +47,15 @@ class RuleSettings:
                 return self.profiles[payer_id]
         if payer_class in self.profiles:
             return self.profiles[payer_class]
-        if payer_class == codes.PAYER_CLASS_MEDICAID and "default" not in self.profiles:
-            return PayerProfile(name="medicaid", ndc_required=True)
         return self.profiles.get("default", PayerProfile())
+
+    def ndc_required(self, payer_class: str, payer_ids: tuple[str, ...] = ()) -> bool:
+        """Whether drug lines need the NDC: by law for Medicaid, else as the profile says.
+
+        Medicaid: DRA 2005 §6002 / SSA §1927(a)(7) (SOURCES-96372.md §5), whatever the profile.
+        """
+        statutory = payer_class == codes.PAYER_CLASS_MEDICAID
+        return statutory or self.profile_for(payer_class, payer_ids).ndc_required
 
 
 @dataclass(frozen=True)

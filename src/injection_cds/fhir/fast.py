@@ -318,13 +318,3 @@ def certainly_valid(resource: Any) -> bool | None:
         return True if _object_ok(spec, resource, 0) else None
     except Exception:  # never let the fast path decide by crashing
         return None
-
-
-def coverage_info() -> dict[str, int]:
-    """How many model classes were compiled, and how many can be fast-pathed."""
-    with _lock:
-        return {
-            "compiled": len(_specs),
-            "supported": sum(1 for spec in _specs.values() if spec is not None),
-            "memo": len(_memo),
-        }

@@ -1,4 +1,4 @@
-"""The FHIR R4 boundary: the only module that imports fhir.resources.
+"""The FHIR R4 boundary: validation with fhir.resources (with its fast path in ``fast.py``).
 
 Resources are validated with ``fhir.resources.R4B`` (its models accept R4 documents for the
 types this service reads). Validation is the gatekeeper: wrong types, unknown elements and
@@ -100,11 +100,6 @@ def _model_class(resource_type: str) -> Any:
         return get_fhir_model_class(resource_type)
     except (KeyError, ValueError, AttributeError, ImportError):
         return None
-
-
-def is_known_resource_type(resource_type: str) -> bool:
-    """Whether FHIR R4(B) defines this resource type."""
-    return _model_class(resource_type) is not None
 
 
 def _choice_placeholder(message: str) -> tuple[str, Any] | None:

@@ -8,6 +8,7 @@ raises ``errors.ServiceError`` subclasses for requests it cannot answer; everyth
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,12 +74,22 @@ def _require_string(body: Mapping[str, Any], name: str) -> str:
     return value
 
 
+def _require_uuid(body: Mapping[str, Any], name: str) -> str:
+    """A UUID string, as the request schema's ``format: uuid`` says (CDS Hooks 2.0)."""
+    value = _require_string(body, name)
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise BadRequest(f"{name!r} must be a UUID", where=name) from None
+    return value
+
+
 def parse_request(body: Any, service: ServiceDefinition) -> HookRequest:
     """Check the envelope: hook, hookInstance, context, prefetch, fhirServer/Authorization."""
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     hook = _require_string(body, "hook")
-    hook_instance = _require_string(body, "hookInstance")
+    hook_instance = _require_uuid(body, "hookInstance")
     context = body.get("context")
     if not isinstance(context, dict):
         raise BadRequest("the request must carry 'context' as an object", where="context")

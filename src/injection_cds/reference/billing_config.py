@@ -93,7 +93,7 @@ def _profile(name: str, raw: Mapping[str, Any]) -> PayerProfile:
     return PayerProfile(
         name=name,
         repeat_convention=raw.get("repeat_convention", default.repeat_convention),
-        ndc_required=bool(raw.get("ndc_required", name == codes.PAYER_CLASS_MEDICAID)),
+        ndc_required=bool(raw.get("ndc_required", default.ndc_required)),
         mue_table=raw.get("mue_table"),
         fee_schedule=raw.get("fee_schedule"),
         self_administered_drugs=tuple(

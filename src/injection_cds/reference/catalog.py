@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from injection_cds.core.facts import Drug
 
@@ -197,11 +196,6 @@ def _shipped_catalog() -> DrugCatalog:
         resources.files("injection_cds.reference.data").joinpath(_SHIPPED_TABLE).read_text("utf-8")
     )
     return DrugCatalog.build(read_catalog_csv(text))
-
-
-def load_catalog_file(path: Path) -> list[CatalogEntry]:
-    """Extra catalog rows from a CSV file in the shipped layout."""
-    return read_catalog_csv(path.read_text("utf-8"))
 
 
 VACCINE_PRODUCT_CPT_RANGE = (90476, 90759)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -190,11 +190,3 @@ def read_fee_schedule(text: str, name: str, year: int | None, source: str) -> Fe
 def load_fee_schedule(path: Path, name: str, year: int | None) -> FeeSchedule:
     """Read a fee schedule file."""
     return read_fee_schedule(path.read_text("utf-8-sig"), name, year, path.name)
-
-
-def merge_descriptors(entries: Iterable[CatalogEntry], extra: AspCrosswalk) -> list[CatalogEntry]:
-    """Shipped rows first; crosswalk descriptors only for codes the shipped table lacks."""
-    rows = list(entries)
-    known = {e.hcpcs for e in rows if e.hcpcs}
-    rows.extend(e for code, e in extra.descriptors.items() if code not in known)
-    return rows

@@ -193,11 +193,6 @@ def expired_product(
     )
 
 
-def _ndc_required(visit: VisitFacts, ctx: RuleContext) -> bool:
-    profile = ctx.settings.profile_for(visit.payer.payer_class, visit.payer.payer_ids)
-    return profile.ndc_required or visit.payer.payer_class == codes.PAYER_CLASS_MEDICAID
-
-
 @per_administration("DOC006", severity="warning", element="Medication.code.coding (NDC)")
 def ndc_missing(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
@@ -230,7 +225,7 @@ def ndc_missing(
         return None
     entry = ctx.catalog.identify(drug)
     no_hcpcs = entry is None or entry.hcpcs is None
-    required = _ndc_required(visit, ctx)
+    required = ctx.settings.ndc_required(visit.payer.payer_class, visit.payer.payer_ids)
     if required:
         why = " (the payer requires it)."
     elif no_hcpcs:

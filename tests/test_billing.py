@@ -73,12 +73,6 @@ def _call(body: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
     return call_service("injection-charting", body, ctx=ctx, base_url=BASE).response
 
 
-def _fixture_ctx() -> RuleContext:
-    return context_from_config(
-        {"mue": {codes.MUE_PRACTITIONER: str(DATA / "mue_practitioner_sample.csv")}}
-    )
-
-
 def _cards_by_rule(response: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {c["source"]["topic"]["code"]: c for c in response["cards"]}
 

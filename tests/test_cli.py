@@ -15,6 +15,7 @@ from injection_cds.cli.main import main
 from injection_cds.devtools.synthetic import hook_request
 from injection_cds.web.factory import create_app
 
+ROOT = Path(__file__).resolve().parents[1]
 Json = dict[str, Any]
 
 
@@ -45,6 +46,18 @@ def test_text_output_lists_the_cards(runner: CliRunner, tmp_path: Path) -> None:
     assert "DOC0" in result.stdout
     assert any(mark in result.stdout for mark in ("CRITICAL", "WARNING", "INFO"))
     assert "Traceback" not in result.output
+
+
+def test_text_output_renders_markdown_for_a_terminal(runner: CliRunner, tmp_path: Path) -> None:
+    """No raw markdown (``**``, escaped ``\\*``, pipe tables) and the server's own base URL."""
+    result = run(runner, str(ROOT / "fixtures" / "examples" / "charting-ceftriaxone.json"))
+    assert result.exit_code == 0, result.output
+    assert "BIL001" in result.stdout and "DOC001" in result.stdout
+    assert "**" not in result.stdout
+    assert "\\*" not in result.stdout
+    assert "| ---" not in result.stdout and "|---" not in result.stdout
+    assert "http://127.0.0.1:8080/rules/DOC001" in result.stdout
+    assert "localhost" not in result.stdout
 
 
 def test_json_output_is_the_http_response(runner: CliRunner, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,8 +29,16 @@ EXAMPLE = ROOT / "fixtures" / "examples" / "charting-ceftriaxone.json"
 
 
 def _build_wheel(out: Path) -> Path:
+    # Built from a copy of what the wheel is made of: setuptools writes build/ beside the
+    # sources, and that must not land in the working tree.
+    source = out.parent / "source"
+    shutil.copytree(
+        ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
         check=True,
         timeout=300,
         capture_output=True,

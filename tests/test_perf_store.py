@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from injection_cds.store import ledger as store_module
+from injection_cds.store import cards as store_module
 from injection_cds.store.ledger import Store, default_database_url
 
 KEY = b"k" * 32
@@ -59,7 +59,8 @@ def test_sqlite_fast_path_stores_what_sqlalchemy_stored(
     monkeypatch.setattr(store_module, "_utcnow", lambda: fixed)
     fast_dir, slow_dir = tmp_path / "fast", tmp_path / "slow"
     fast, slow = _open(fast_dir), _open(slow_dir)
-    slow._is_sqlite = False  # the SQLAlchemy INSERT ... RETURNING path on the same database
+    # The SQLAlchemy INSERT ... RETURNING path on the same database:
+    slow.ledger.use_sqlite_fast_path = False
     try:
         assert _write_all(fast) == _write_all(slow) == [2, 1, 1, 250, 0]
         assert _rows(fast_dir) == _rows(slow_dir)
@@ -73,7 +74,7 @@ def test_a_failed_write_leaves_nothing_and_the_next_one_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = _open(tmp_path)
-    real = store_module._sqlite_card_insert
+    real = store_module.sqlite_card_insert
     try:
         store.record_cards("svc", "hook", "h0", [_card("kept")], None, None, T0)
 
@@ -82,12 +83,12 @@ def test_a_failed_write_leaves_nothing_and_the_next_one_works(
                 return "INSERT INTO no_such_table VALUES (1)"
             return real(count)
 
-        monkeypatch.setattr(store_module, "_sqlite_card_insert", broken)
+        monkeypatch.setattr(store_module, "sqlite_card_insert", broken)
         with pytest.raises(sqlite3.OperationalError):
             store.record_cards(
                 "svc", "hook", "h1", [_card(f"x{n}") for n in range(150)], None, None
             )
-        monkeypatch.setattr(store_module, "_sqlite_card_insert", real)
+        monkeypatch.setattr(store_module, "sqlite_card_insert", real)
         assert [r[0] for r in _rows(tmp_path)] == ["kept"]  # all or nothing
         assert store.record_cards("svc", "hook", "h2", [_card("after")], None, None, T0) == 1
         assert [r[0] for r in _rows(tmp_path)] == ["kept", "after"]

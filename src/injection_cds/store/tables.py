@@ -83,6 +83,8 @@ feedback = Table(
     Column("received_at", UTCDateTime(), nullable=False),
     Column("known_card", Boolean(), nullable=False),
     Index("ix_feedback_card_uuid", "card_uuid"),
+    # The same feedback sent again (a retry) is stored once (migration 0002).
+    Index("ux_feedback_card_outcome_at", "card_uuid", "outcome", "outcome_at", unique=True),
 )
 
 seen_jti_table = Table(

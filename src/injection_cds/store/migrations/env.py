@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from injection_cds.store.ledger import metadata
+from injection_cds.store.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError(
-        "injection_cds migrations run through injection_cds.store.ledger.Store.upgrade(), "
+        "injection_cds migrations run through injection_cds.store.engine.Database.upgrade(), "
         "which passes its own connection"
     )
 

@@ -120,6 +120,7 @@ class Server:
         env = dict(os.environ)
         env.pop("INJECTION_CDS_CONFIG", None)
         env["INJECTION_CDS_INSTANCE_DIR"] = str(instance_dir)
+        env["INJECTION_CDS_BENCHMARK_MODE"] = "1"  # serves POST /_floor
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
         self.started = time.perf_counter()
         self.process = subprocess.Popen(

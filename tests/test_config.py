@@ -137,7 +137,7 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
         ('[fhir]\nallow_http_loopback = "yes"\n', "fhir.allow_http_loopback:"),
         ("[fhir]\nmax_pages = 0\n", "fhir.max_pages:"),
         ("[fhir]\nproxy = true\n", "fhir:"),
-        ("colour = 1\n", "configuration:"),
+        ("colour = 1\n", "top level:"),
         ('hash_key = "short"\n', "hash_key:"),
     ],
 )

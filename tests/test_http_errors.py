@@ -204,14 +204,29 @@ def test_fhir_authorization_without_token_is_400(client: FlaskClient) -> None:
 )
 def test_fhir_server_that_may_not_be_called_is_400(client: FlaskClient, server: str) -> None:
     body = marked_request()
+    body["prefetch"] = {}  # something must be fetched: only then is fhirServer judged
     body["fhirServer"] = server
     assert_error(post(client, body), 400, where="fhirServer")
 
 
 def test_http_loopback_fhir_server_is_400_unless_configured(client: FlaskClient) -> None:
     body = marked_request()
+    body["prefetch"] = {}
     body["fhirServer"] = "http://127.0.0.1:9/fhir"
     assert_error(post(client, body), 400, where="fhirServer")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_http_fhir_server_with_everything_prefetched_is_answered(
+    client: FlaskClient, service: str
+) -> None:
+    # The CDS Hooks sandbox always sends fhirServer (http://127.0.0.1 in a local set-up);
+    # with nothing left to fetch the server is never called, so it is not judged either.
+    body = marked_request(service)
+    body["fhirServer"] = "http://127.0.0.1:9/fhir"
+    response = post(client, body, service)
+    assert response.status_code == 200, response.get_json()
+    assert isinstance(response.get_json()["cards"], list)
 
 
 # --- 404, 405, 415, 413 -------------------------------------------------------------------

@@ -228,10 +228,36 @@ def test_hs256_with_the_public_key_as_secret(verifier: Verifier) -> None:
 
 
 def test_jku_not_on_the_allow_list(verifier: Verifier, jwks_server: _JwksServer) -> None:
+    # The issuer has keys of its own: an unlisted jku is ignored (never fetched) and the
+    # token is checked against the configured keys, which the attacker's key does not match.
     evil = f"{jwks_server.base}/evil/jwks.json"
     token = _token(key=ATTACKER, headers={"jku": evil})
-    assert "jku" in _refusal(verifier, token)
+    assert "signature" in _refusal(verifier, token)
     assert jwks_server.hits.get("/evil/jwks.json", 0) == 0  # never even fetched
+
+
+def test_unlisted_jku_verified_against_the_configured_keys(
+    verifier: Verifier, jwks_server: _JwksServer
+) -> None:
+    # The CDS Hooks sandbox signs with a jku; the issuer's configured keys verify it.
+    elsewhere = f"{jwks_server.base}/sandbox/jwks.json"
+    token = _token(headers={"jku": elsewhere})
+    claims = verifier.verify(f"Bearer {token}", AUD, "203.0.113.9")
+    assert claims is not None and claims.iss == ISS
+    assert jwks_server.hits.get("/sandbox/jwks.json", 0) == 0
+
+
+def test_unlisted_jku_refused_when_the_issuer_has_no_keys_of_its_own(
+    jwks_server: _JwksServer, ledger: Store, session: requests.Session
+) -> None:
+    only_jku = Verifier(
+        [{"iss": ISS, "jku_allow": [f"{jwks_server.base}/jwks.json"]}], ledger, session
+    )
+    evil = f"{jwks_server.base}/evil/jwks.json"
+    with pytest.raises(Unauthorized) as refused:
+        only_jku.verify(f"Bearer {_token(headers={'jku': evil})}", AUD, "203.0.113.9")
+    assert "jku" in refused.value.reason
+    assert jwks_server.hits.get("/evil/jwks.json", 0) == 0
 
 
 def test_jku_on_the_allow_list(

@@ -11,6 +11,7 @@ mistake is reported with its path (``auth.issuers[0].iss: ...``), never a stack 
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -26,22 +27,36 @@ CONFIG_FILE_ENV = "INJECTION_CDS_CONFIG"
 
 DEFAULTS: dict[str, Any] = {
     "public_base_url": None,
+    "trusted_hosts": ["127.0.0.1", "localhost", "::1"],  # without public_base_url
+    "proxy_hops": 0,
+    "benchmark_mode": False,
     "max_body_bytes": 5 * 1024 * 1024,
     "instance_dir": "instance",
     "database_url": None,  # None: a SQLite file in instance_dir
     "hash_key": None,  # None: generated once and kept in instance_dir
     "log_level": "INFO",
     "cors_allow_origin": "*",
+    "budget": {"request_seconds": 3.0},
+    "database": {
+        "connect_timeout_seconds": 2.0,  # libpq's minimum is 2 s
+        "statement_timeout_ms": 5000,
+        "request_wait_seconds": 0.25,  # the most a hook call waits for the ledger/replay check
+        "retry_seconds": 5.0,  # after a failure, requests skip the database this long
+    },
     "fhir": {
         "allow_http_loopback": False,
         "connect_timeout": 2.0,
         "read_timeout": 5.0,
+        "fetch_budget_seconds": 2.0,  # all FHIR fetches of one call, in parallel
+        "max_response_bytes": 8 * 1024 * 1024,
         "max_pages": 20,
+        "allowed_servers": [],  # without issuers: the fhirServer bases allowed ([] = any)
         "validation_cache_size": 4096,  # resources known valid, remembered per process
         "fast_validation": True,  # structural fast path before the fhir.resources models
     },
     "billing": {},
     "auth": {},
+    "analytics": {},
 }
 
 # Environment variable (after the prefix) -> (path in the config, type).
@@ -58,46 +73,47 @@ ENVIRONMENT: dict[str, tuple[tuple[str, ...], type]] = {
     "FHIR_READ_TIMEOUT": (("fhir", "read_timeout"), float),
     "FHIR_VALIDATION_CACHE_SIZE": (("fhir", "validation_cache_size"), int),
     "FHIR_FAST_VALIDATION": (("fhir", "fast_validation"), bool),
+    "FHIR_FETCH_BUDGET_SECONDS": (("fhir", "fetch_budget_seconds"), float),
+    "BUDGET_REQUEST_SECONDS": (("budget", "request_seconds"), float),
+    "PROXY_HOPS": (("proxy_hops",), int),
+    "BENCHMARK_MODE": (("benchmark_mode",), bool),
+    "ANALYTICS_ADMIN_TOKEN": (("analytics", "admin_token"), str),
     "DEFAULT_PAYER_CLASS": (("billing", "default_payer_class"), str),
 }
 
-_SECTION_SCHEMAS: dict[str, dict[str, Any]] = {}
+# The components that own configuration keys, each declaring them explicitly in a
+# ``get_configs_info()`` (name -> JSON Schema), the way sqlfluff plugins declare theirs: the
+# schema is the same whatever else was imported before (no registration side effects).
+COMPONENTS = (
+    "injection_cds.web.settings",  # public URL, hosts, proxy, budget, analytics
+    "injection_cds.web.auth",  # auth
+    "injection_cds.store.ledger",  # database_url, hash_key, database timeouts, comments
+    "injection_cds.fhir.prefetch",  # fhir
+)
 
 
-def register_section_schema(name: str, schema: Mapping[str, Any]) -> None:
-    """Let a component (billing, auth, store) validate its own section of the configuration."""
-    _SECTION_SCHEMAS[name] = dict(schema)
+def get_configs_info() -> dict[str, dict[str, Any]]:
+    """Every component's declared keys, collected."""
+    declared: dict[str, dict[str, Any]] = {"billing": BILLING_SCHEMA}
+    for name in COMPONENTS:
+        module = importlib.import_module(name)
+        for key, fragment in module.get_configs_info().items():
+            if key in declared:
+                raise RuntimeError(f"configuration key {key!r} declared twice ({name})")
+            declared[key] = fragment
+    return declared
 
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of the whole configuration."""
-    sections: dict[str, Any] = {"billing": BILLING_SCHEMA, "auth": {"type": "object"}}
-    sections.update(_SECTION_SCHEMAS)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "public_base_url": {"type": ["string", "null"], "pattern": "^https?://"},
-            "max_body_bytes": {"type": "integer", "minimum": 1024},
             "instance_dir": {"type": "string"},
-            "database_url": {"type": ["string", "null"]},
-            "hash_key": {"type": ["string", "null"], "minLength": 32},  # 256-bit HMAC key
             "log_level": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR"]},
-            "cors_allow_origin": {"type": "string"},
-            "fhir": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "allow_http_loopback": {"type": "boolean"},
-                    "connect_timeout": {"type": "number", "exclusiveMinimum": 0},
-                    "read_timeout": {"type": "number", "exclusiveMinimum": 0},
-                    "max_pages": {"type": "integer", "minimum": 1},
-                    "validation_cache_size": {"type": "integer", "minimum": 0},
-                    "fast_validation": {"type": "boolean"},
-                },
-            },
-            **sections,
+            **get_configs_info(),
         },
     }
 
@@ -197,7 +213,7 @@ def validate(config: Mapping[str, Any]) -> None:
         where = ""
         for part in error.absolute_path:
             where += f"[{part}]" if isinstance(part, int) else f".{part}"
-        raise ConfigError(f"{where.lstrip('.') or 'configuration'}: {error.message}")
+        raise ConfigError(f"{where.lstrip('.') or 'top level'}: {error.message}")
 
 
 def load_config(

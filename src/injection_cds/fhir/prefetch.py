@@ -5,18 +5,30 @@ prefetch), ``null`` (no data), a resource or searchset Bundle, or an OperationOu
 client failed to prefetch). Absent or failed keys are fetched from ``fhirServer`` with the
 ``fhirAuthorization`` bearer token; when that cannot be done for a required key the answer
 is 412 Precondition Failed.
+
+The fetches of one call run in parallel under one deadline (``fhir.fetch_budget_seconds``):
+an optional key not answered by then is dropped and the response says so in a note; a
+required one is a 412. Each response is read as a stream, refused beyond
+``fhir.max_response_bytes`` or past the deadline (a server trickling bytes cannot hold the
+call). ``fhirServer`` is checked only when something must be fetched from it: https (or
+loopback http when allowed), and one of the configured base URLs of the caller's issuer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
+import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+import orjson
 import requests
+import urllib3
 
 from injection_cds.fhir.validation import InvalidResource, Json, validate_resources
 from injection_cds.protocol.errors import (
@@ -38,6 +50,29 @@ _USER_TYPES = {
     "userRelatedPersonId": "RelatedPerson",
 }
 _FHIR_JSON = "application/fhir+json"
+_CHUNK = 64 * 1024
+NOTES_EXTENSION = "org.injectioncds.notes"
+
+FHIR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "allow_http_loopback": {"type": "boolean"},
+        "connect_timeout": {"type": "number", "exclusiveMinimum": 0},
+        "read_timeout": {"type": "number", "exclusiveMinimum": 0},
+        "fetch_budget_seconds": {"type": "number", "exclusiveMinimum": 0},
+        "max_response_bytes": {"type": "integer", "minimum": 1024},
+        "max_pages": {"type": "integer", "minimum": 1},
+        "allowed_servers": {"type": "array", "items": {"type": "string", "pattern": "^https?://"}},
+        "validation_cache_size": {"type": "integer", "minimum": 0},
+        "fast_validation": {"type": "boolean"},
+    },
+}
+
+
+def get_configs_info() -> dict[str, dict[str, Any]]:
+    """The configuration sections this module declares."""
+    return {"fhir": FHIR_SCHEMA}
 
 
 class FetchFailed(Exception):
@@ -82,6 +117,10 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+def _base(url: str) -> str:
+    return url.rstrip("/") + "/"
+
+
 @dataclass
 class FhirClient:
     """Reads from the EHR's FHIR server: bearer token, short timeouts, https only."""
@@ -91,35 +130,56 @@ class FhirClient:
     read_timeout: float = 5.0
     allow_http_loopback: bool = False
     max_pages: int = 20
+    fetch_budget_seconds: float = 2.0
+    max_response_bytes: int = 8 * 1024 * 1024
+    #: The base URLs a fhirServer must start with; None: any (the scheme rule still applies).
+    allowed_servers: tuple[str, ...] | None = None
+
+    def for_servers(self, allowed: tuple[str, ...] | None) -> FhirClient:
+        """This client limited to ``allowed`` base URLs (one caller's issuer)."""
+        return dataclasses.replace(self, allowed_servers=allowed)
 
     def check_server(self, fhir_server: str) -> None:
-        """Refuse a server this service must not call (400)."""
+        """Refuse a server this service must not call (400); the value is never echoed."""
         parts = urlsplit(fhir_server)
-        if parts.scheme == "https" and parts.hostname:
-            return
-        if parts.scheme == "http" and self.allow_http_loopback and _is_loopback(parts.hostname):
-            return
-        raise BadRequest(
-            "fhirServer must be an https URL (http is allowed only for a loopback server "
-            "when the configuration allows it)",
-            where="fhirServer",
+        secure = parts.scheme == "https" and parts.hostname
+        loopback = (
+            parts.scheme == "http" and self.allow_http_loopback and _is_loopback(parts.hostname)
         )
+        if not (secure or loopback):
+            raise BadRequest(
+                "fhirServer must be an https URL (http is allowed only for a loopback server "
+                "when the configuration allows it)",
+                where="fhirServer",
+            )
+        if self.allowed_servers is not None and not any(
+            _base(fhir_server).startswith(_base(allowed)) for allowed in self.allowed_servers
+        ):
+            raise BadRequest(
+                "fhirServer is not one of the FHIR servers configured for this client "
+                "(auth.issuers[].fhir_servers, or fhir.allowed_servers)",
+                where="fhirServer",
+            )
 
-    def get(self, fhir_server: str, query: str, token: str | None) -> list[Json]:
+    def get(
+        self, fhir_server: str, query: str, token: str | None, deadline: float | None = None
+    ) -> list[Json]:
         """The resources a read or search returns, following ``next`` pages on that server."""
-        base = fhir_server.rstrip("/") + "/"
+        base = _base(fhir_server)
         url: str | None = urljoin(base, query)
         origin = urlsplit(base)[:2]
         headers = {"Accept": _FHIR_JSON}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if deadline is None:
+            deadline = time.monotonic() + self.fetch_budget_seconds
         collected: list[Json] = []
         for _ in range(self.max_pages):
             if url is None:
                 break
             if urlsplit(url)[:2] != origin:
                 raise FetchFailed("a next link points away from the FHIR server")
-            body = self._get_json(url, headers)
+            body = self._get_json(url, headers, deadline)
             if body is None:
                 return collected
             if body.get("resourceType") == "Bundle":
@@ -134,27 +194,57 @@ class FhirClient:
             raise FetchFailed(f"more than {self.max_pages} pages")
         return collected
 
-    def _get_json(self, url: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    def _get_json(
+        self, url: str, headers: dict[str, str], deadline: float
+    ) -> dict[str, Any] | None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchFailed("out of time")
         try:
             response = self.session.get(
                 url,
                 headers=headers,
-                timeout=(self.connect_timeout, self.read_timeout),
+                timeout=(min(self.connect_timeout, remaining), min(self.read_timeout, remaining)),
                 allow_redirects=False,
+                stream=True,
             )
         except requests.RequestException as exc:
             raise FetchFailed(type(exc).__name__) from None
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise FetchFailed(f"HTTP {response.status_code}")
+        with response:
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200:
+                raise FetchFailed(f"HTTP {response.status_code}")
+            raw = self._read_bounded(response, deadline)
         try:
-            body = response.json()
-        except ValueError:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             raise FetchFailed("not JSON") from None
         if not isinstance(body, dict):
             raise FetchFailed("not a FHIR resource")
         return body
+
+    def _read_bounded(self, response: requests.Response, deadline: float) -> bytes:
+        """The body, read as it comes: refused past the size cap or the deadline."""
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise FetchFailed(f"response over {self.max_response_bytes} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise FetchFailed("response not complete within the fetch budget")
+                chunk = response.raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise FetchFailed(f"response over {self.max_response_bytes} bytes")
+                chunks.append(chunk)
+        except (OSError, urllib3.exceptions.HTTPError) as exc:
+            raise FetchFailed(type(exc).__name__) from None
+        return b"".join(chunks)
 
 
 def _next_link(current: str, bundle: Mapping[str, Any]) -> str | None:
@@ -177,6 +267,7 @@ class ResolvedPrefetch:
 
     resources: dict[str, list[Json]]
     fetched: tuple[str, ...]  # keys read from the FHIR server
+    notes: tuple[str, ...] = ()  # optional keys left out, and why (for the response)
 
 
 def _is_operation_outcome(value: Any) -> bool:
@@ -211,7 +302,7 @@ def resolve_prefetch(
 ) -> ResolvedPrefetch:
     """Every prefetch key's resources: prefetched, fetched, or 412 when required and neither."""
     out: dict[str, list[Json]] = {}
-    fetched: list[str] = []
+    to_fetch: list[tuple[PrefetchKey, str]] = []
     for key in service.prefetch:
         query = render_template(key.query, context)
         if query is None:
@@ -222,37 +313,70 @@ def resolve_prefetch(
             where = f"prefetch.{key.key}"
             out[key.key] = [] if value is None else validated_resources(value, where)
             continue
-        out[key.key] = _fetch(key, query, fhir_server, token, client)
-        if fhir_server and client is not None:
-            fetched.append(key.key)
-    return ResolvedPrefetch(out, tuple(fetched))
-
-
-def _fetch(
-    key: PrefetchKey,
-    query: str,
-    fhir_server: str | None,
-    token: str | None,
-    client: FhirClient | None,
-) -> list[Json]:
+        to_fetch.append((key, query))
+    if not to_fetch:
+        return ResolvedPrefetch(out, ())
     if not fhir_server or client is None:
-        if key.required:
+        for key, _query in to_fetch:
+            if key.required:
+                raise PreconditionFailed(
+                    f"prefetch key {key.key!r} was absent or failed, and the request has no "
+                    "fhirServer to fetch it from",
+                    where=f"prefetch.{key.key}",
+                )
+            out[key.key] = []
+        return ResolvedPrefetch(out, ())
+    client.check_server(fhir_server)  # only now: a server never called is never judged
+    notes = _fetch_all(client, fhir_server, token, to_fetch, out)
+    return ResolvedPrefetch(out, tuple(key.key for key, _ in to_fetch), tuple(notes))
+
+
+def _fetch_all(
+    client: FhirClient,
+    fhir_server: str,
+    token: str | None,
+    to_fetch: list[tuple[PrefetchKey, str]],
+    out: dict[str, list[Json]],
+) -> list[str]:
+    """Fetch every key in parallel under one deadline; fill ``out``; the notes of dropped keys."""
+    budget = client.fetch_budget_seconds
+    deadline = time.monotonic() + budget
+    pool = ThreadPoolExecutor(len(to_fetch), thread_name_prefix="icds-fhir")
+    try:
+        futures: dict[Future[list[Json]], PrefetchKey] = {
+            pool.submit(client.get, fhir_server, query, token, deadline): key
+            for key, query in to_fetch
+        }
+        wait(futures, timeout=max(deadline - time.monotonic(), 0), return_when="ALL_COMPLETED")
+    finally:
+        # Late fetches are abandoned: each stops at its next read past the deadline.
+        pool.shutdown(wait=False, cancel_futures=True)
+    notes: list[str] = []
+    for future, key in futures.items():
+        problem: str | None = None
+        if not future.done():
+            problem = f"not answered within the fetch budget ({budget:g} s)"
+        else:
+            error = future.exception()
+            if isinstance(error, FetchFailed):
+                problem = str(error)
+            elif error is not None:
+                problem = type(error).__name__
+        if problem is None:
+            resources: list[Json] = []
+            for body in future.result():
+                where = f"fhirServer response for {key.key!r}"
+                resources.extend(validated_resources(body, where))
+            out[key.key] = resources
+        elif key.required:
             raise PreconditionFailed(
-                f"prefetch key {key.key!r} was absent or failed, and the request has no "
-                "fhirServer to fetch it from",
+                f"prefetch key {key.key!r} could not be fetched from the FHIR server ({problem})",
                 where=f"prefetch.{key.key}",
             )
-        return []
-    try:
-        bodies = client.get(fhir_server, query, token)
-    except FetchFailed as exc:
-        if key.required:
-            raise PreconditionFailed(
-                f"prefetch key {key.key!r} could not be fetched from the FHIR server ({exc})",
-                where=f"prefetch.{key.key}",
-            ) from None
-        return []
-    resources: list[Json] = []
-    for body in bodies:
-        resources.extend(validated_resources(body, f"fhirServer response for {key.key!r}"))
-    return resources
+        else:
+            out[key.key] = []
+            notes.append(
+                f"optional prefetch key {key.key!r} was left out: it could not be fetched "
+                f"from the FHIR server ({problem})"
+            )
+    return notes

@@ -108,3 +108,10 @@ def operation_outcome(issues: list[Issue]) -> dict[str, Any]:
             item["expression"] = [issue.expression]
         rendered.append(item)
     return {"resourceType": "OperationOutcome", "issue": rendered}
+
+
+class ServiceUnavailable(ServiceError):
+    """A part the request needs (the feedback store) is away for now; retry later (503)."""
+
+    status = 503
+    issue_code = "transient"

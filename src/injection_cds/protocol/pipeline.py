@@ -17,7 +17,12 @@ from injection_cds.core.context import RuleContext
 from injection_cds.core.extract import ResourceIndex, visit_facts
 from injection_cds.core.facts import VisitFacts
 from injection_cds.core.pipeline import evaluate_visit
-from injection_cds.fhir.prefetch import FhirClient, resolve_prefetch, validated_resources
+from injection_cds.fhir.prefetch import (
+    NOTES_EXTENSION,
+    FhirClient,
+    resolve_prefetch,
+    validated_resources,
+)
 from injection_cds.fhir.validation import Json
 from injection_cds.protocol.cards import build_cards
 from injection_cds.protocol.errors import BadRequest, NotFound
@@ -163,8 +168,6 @@ def call_service(
     started = time.perf_counter()
     service = find_service(service_id)
     request = parse_request(body, service)
-    if request.fhir_server and client is not None:
-        client.check_server(request.fhir_server)
     by_role = _context_resources(request, service)
     resolved = resolve_prefetch(
         service,
@@ -210,8 +213,11 @@ def call_service(
         plan=evaluation.plan,
     )
     cards_done = time.perf_counter()
+    response: dict[str, Any] = {"cards": cards}
+    if resolved.notes:  # data the cards were computed without
+        response["extension"] = {NOTES_EXTENSION: list(resolved.notes)}
     return CallResult(
-        response={"cards": cards},
+        response=response,
         request=request,
         service=service,
         visit=visit,

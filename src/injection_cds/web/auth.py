@@ -59,6 +59,15 @@ AUTH_SCHEMA: dict[str, Any] = {
                         "default": [],
                     },
                     "tenants": {"type": "array", "items": {"type": "string"}},
+                    "fhir_servers": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^https?://"},
+                        "default": [],
+                        "description": (
+                            "The FHIR base URLs this EHR may name as fhirServer (the service "
+                            "sends them its bearer token); none: no fetches for this issuer."
+                        ),
+                    },
                 },
                 "anyOf": [
                     {"required": ["jwks_url"]},
@@ -73,6 +82,11 @@ AUTH_SCHEMA: dict[str, Any] = {
         "jwks_timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "default": 5},
     },
 }
+
+
+def get_configs_info() -> dict[str, dict[str, Any]]:
+    """The configuration sections this module declares."""
+    return {"auth": AUTH_SCHEMA}
 
 
 class Unauthorized(_Unauthorized):
@@ -100,6 +114,7 @@ class Issuer:
     jwks_file: str | None = None
     jku_allow: tuple[str, ...] = ()
     tenants: tuple[str, ...] | None = None
+    fhir_servers: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, entry: Mapping[str, Any]) -> Issuer:
@@ -111,6 +126,7 @@ class Issuer:
             jwks_file=entry.get("jwks_file"),
             jku_allow=tuple(entry.get("jku_allow") or ()),
             tenants=tuple(tenants) if tenants is not None else None,
+            fhir_servers=tuple(entry.get("fhir_servers") or ()),
         )
 
 
@@ -300,11 +316,18 @@ class Verifier:
         return matching
 
     def _key_source(self, issuer: Issuer, header: Mapping[str, Any]) -> str:
+        """Where the keys are: an allow-listed ``jku``, else the issuer's configured keys.
+
+        A ``jku`` that is not on the allow-list is never fetched; when the issuer has keys of
+        its own (``jwks_url``/``jwks_file``) the token is checked against those instead (the
+        CDS Hooks sandbox always sends a ``jku``).
+        """
         jku = header.get("jku")
         if jku is not None:
-            if not isinstance(jku, str) or (jku not in issuer.jku_allow and jku != issuer.jwks_url):
+            if isinstance(jku, str) and (jku in issuer.jku_allow or jku == issuer.jwks_url):
+                return jku
+            if not (issuer.jwks_url or issuer.jwks_file):
                 raise Unauthorized("the JWT jku is not on the issuer's allow-list")
-            return jku
         if issuer.jwks_url:
             return issuer.jwks_url
         if issuer.jwks_file:

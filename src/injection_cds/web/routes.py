@@ -10,8 +10,8 @@ import logging
 from typing import Any
 
 import orjson
-from flask import Blueprint, Flask, Response, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from injection_cds.core.context import RuleContext
 from injection_cds.fhir.prefetch import FhirClient
@@ -27,6 +27,7 @@ from injection_cds.protocol.errors import (
     operation_outcome,
 )
 from injection_cds.protocol.services import discovery_document
+from injection_cds.store.guard import Unavailable
 from injection_cds.web.pages import rule_page_context, rules_index_context
 
 log = logging.getLogger("injection_cds.web.routes")
@@ -86,23 +87,35 @@ def discovery() -> Response:
     return json_response(discovery_document())
 
 
+def _fhir_client() -> FhirClient:
+    """The FHIR client, limited to the FHIR servers of the caller's issuer."""
+    client: FhirClient = current_app.extensions["injection_cds.fhir_client"]
+    claims = g.get("injection_cds_claims")
+    if claims is None:  # no issuers configured: fhir.allowed_servers, if any
+        return client
+    verifier = current_app.extensions["injection_cds.verifier"]
+    return client.for_servers(verifier.issuers[claims.iss].fhir_servers)
+
+
 @blueprint.post("/cds-services/<service_id>")
 def call_service(service_id: str) -> Response:
     """Call one CDS service."""
     pipeline.find_service(service_id)  # 404 before reading the body
     body = read_json_body()
     context: RuleContext = current_app.extensions["injection_cds.rule_context"]
-    client: FhirClient = current_app.extensions["injection_cds.fhir_client"]
     result = pipeline.call_service(
-        service_id, body, ctx=context, base_url=base_url(), client=client
+        service_id, body, ctx=context, base_url=base_url(), client=_fhir_client()
     )
     request.environ["injection_cds.result"] = result
     return json_response(result.response)
 
 
-@blueprint.post("/_floor")
+floor_blueprint = Blueprint("injection_cds_floor", __name__)
+
+
+@floor_blueprint.post("/_floor")
 def floor() -> Response:
-    """Parse the JSON body and answer no cards: the benchmark's floor, nothing else."""
+    """Parse the JSON body and answer no cards: the benchmark's floor (benchmark mode only)."""
     read_json_body()
     return json_response({"cards": []})
 
@@ -117,15 +130,32 @@ def rules_index() -> str:
 def rule_page(code: str) -> str:
     """One rule's page: summary, why it matters, bad and good FHIR, sources."""
     page = rule_page_context(code.upper(), base_url())
-    if page is None:
-        raise NotFound(f"no rule with code {code!r}", where="code")
+    if page is None:  # the code is not echoed: it is whatever the client put in the URL
+        raise NotFound("no rule with this code; /rules lists them", where="code")
     return render_template("rule.html", **page)
 
 
 @blueprint.get("/healthz")
 def health() -> Response:
-    """Liveness: the process answers."""
-    return json_response({"status": "ok"})
+    """Liveness: the process answers (with the database state it last saw; no waiting)."""
+    store = current_app.extensions["injection_cds.store.ledger"]
+    return json_response({"status": "ok", "database": store.guard.snapshot()})
+
+
+@blueprint.get("/readyz")
+def ready() -> Response:
+    """Readiness: the database answers a ping within the request wait (503 when not).
+
+    The service still answers hook calls while the database is away (degraded: no ledger,
+    feedback 503, replay check per process); this tells a load balancer or an operator.
+    """
+    store = current_app.extensions["injection_cds.store.ledger"]
+    try:
+        store.guard.run("readiness", store.db.ping, wait=store.request_wait_seconds)
+    except Unavailable:
+        body = {"status": "degraded", "database": store.guard.snapshot()}
+        return json_response(body, status=503)
+    return json_response({"status": "ready", "database": store.guard.snapshot()})
 
 
 @blueprint.after_app_request
@@ -151,6 +181,13 @@ def register_error_handlers(app: Flask) -> None:
     def too_large(error: RequestEntityTooLarge) -> Response:
         limit = app.config["INJECTION_CDS"]["max_body_bytes"]
         return _error_response(PayloadTooLarge(f"the body is over the limit of {limit} bytes"))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError) -> Response:
+        # The Host header is not echoed: it is the client's value.
+        return _error_response(
+            BadRequest("the Host header is not one of this service's trusted hosts", where="Host")
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

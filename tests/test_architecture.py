@@ -81,3 +81,22 @@ def test_rules_register_only_when_loaded() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 28
+
+
+def test_the_service_starts_without_the_synthetic_generator(tmp_path: Path) -> None:
+    """The gunicorn master's start-up path (factory and warm-up) never imports devtools."""
+    code = (
+        "import sys\n"
+        "from injection_cds.web.factory import create_app\n"
+        "from injection_cds.web.server import warm_up, warm_up_requests\n"
+        f"app = create_app({{'instance_dir': {str(tmp_path)!r}}})\n"
+        "assert len(warm_up_requests()) == 6\n"
+        "warm_up(app)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('injection_cds.devtools')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert "warm-up of" not in result.stderr  # every shipped warm-up request answered

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from server_process import stop, wait_until_healthy
 
 from injection_cds.devtools.synthetic import SERVICE_HOOKS, hook_request
 
@@ -47,26 +46,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        with requests.Session() as session:
-            while True:
-                assert process.poll() is None, (instance / "server.log").read_text()
-                try:
-                    if session.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start in 60 s"
-                time.sleep(0.2)
+        wait_until_healthy(process, base, instance / "server.log")
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
         try:
-            code = process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
+            code = stop(process)
         finally:
             log.close()
         output = (instance / "server.log").read_text()

@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
-import time
 import venv
 from pathlib import Path
 
 import pytest
 import requests
+from server_process import stop, wait_until_healthy
 from test_e2e import free_port
 
 pytestmark = pytest.mark.slow
@@ -106,16 +105,7 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (work / "server.log").read_text()
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, (work / "server.log").read_text()
-            time.sleep(0.2)
+        wait_until_healthy(process, base, work / "server.log")
         discovery = requests.get(f"{base}/cds-services", timeout=10)
         assert discovery.status_code == 200
         ids = {s["id"] for s in discovery.json()["services"]}
@@ -131,9 +121,7 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
         page = requests.get(f"{base}/rules/DOC001", headers={"Accept": "text/html"}, timeout=10)
         assert page.status_code == 200 and "DOC001" in page.text
     finally:
-        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            stop(process)
+        finally:
+            log.close()

@@ -142,9 +142,7 @@ def test_golden_two_im_injections() -> None:
             "system": codes.HCPCS,
             "units": 4,
             "claim": codes.CLAIM_PROFESSIONAL,
-            "ndc": "60505075104",
-            "ndcUnit": "ME",
-            "ndcQuantity": 1000,
+            "ndc": "60505075104",  # not in the crosswalk, no strength: no guessed N4 unit
             "diagnoses": ["N39.0"],
         },
         {
@@ -152,9 +150,9 @@ def test_golden_two_im_injections() -> None:
             "system": codes.HCPCS,
             "units": 4,
             "claim": codes.CLAIM_PROFESSIONAL,
-            "ndc": "00409379501",
-            "ndcUnit": "ME",
-            "ndcQuantity": 60,
+            "ndc": "00409379501",  # crosswalk: one vial = 2 units (30 mg); 60 mg = 2 vials
+            "ndcUnit": "UN",
+            "ndcQuantity": 2,
             "diagnoses": ["N39.0"],
         },
     ]

@@ -43,8 +43,13 @@ def test_ndc_quantity_from_strength(
     assert note is None
 
 
-def test_without_strength_mass_falls_back_to_mg_with_a_caveat() -> None:
-    unit, quantity, note = units.ndc_quantity(q("1", "g"), None, PROFILE) or ("", 0, None)
+def test_without_strength_or_package_a_mass_gives_no_guessed_unit() -> None:
+    assert units.ndc_quantity(q("1", "g"), None, PROFILE) is None
+
+
+def test_a_profile_asking_for_mg_gets_me_with_a_caveat() -> None:
+    profile = PayerProfile(ndc_mass_unit="ME")
+    unit, quantity, note = units.ndc_quantity(q("1", "g"), None, profile) or ("", 0, None)
     assert (unit, quantity) == ("ME", Decimal(1000))
     assert note == units.NDC_MG_NOTE
 

@@ -140,6 +140,7 @@ def audit_group(
         encounter_id=encounter_id,
         patient_id=patient_ref.rsplit("/", 1)[-1] if isinstance(patient_ref, str) else None,
         default_payer_class=ctx.settings.default_payer_class,
+        injectable=ctx.catalog.knows_injectable,
     )
     findings = evaluate_visit(visit, ctx).findings
     by_key = {f"{r.get('resourceType')}/{r.get('id')}": r for r in resources}

@@ -7,6 +7,7 @@ import click
 from injection_cds.cli.audit import audit_command
 from injection_cds.cli.check import check
 from injection_cds.cli.generate import generate as generate_command
+from injection_cds.cli.reference import reference as reference_command
 from injection_cds.cli.report import report as report_command
 from injection_cds.cli.serve import serve
 
@@ -25,5 +26,13 @@ def rules_table() -> None:
     click.echo(readme_rule_table())
 
 
-for command in (serve, check, rules_table, audit_command, generate_command, report_command):
+for command in (
+    serve,
+    check,
+    rules_table,
+    audit_command,
+    generate_command,
+    report_command,
+    reference_command,
+):
     main.add_command(command)

@@ -192,6 +192,28 @@ INJECTABLE_WORDS = (
     "inj",
 )
 # EDQM / SNOMED dose forms that are injectable ("solution for injection" and kin).
+# An NDC as local systems send it: 11 digits, or hyphenated 4-4-2, 5-3-2, 5-4-1, 5-4-2.
+NDC_SHAPE = re.compile(r"^(\d{11}|\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})$")
+# ESRD on dialysis (ICD-10-CM): end-stage renal disease, dependence on renal dialysis. They
+# choose the ESRD code of an ESA pair (reference/data/code-choices.csv).
+ICD10_ESRD_ON_DIALYSIS = frozenset({"N18.6", "Z99.2"})
+# OPPS payment status indicators (CY OPPS Addendum D1) of the drug codes and 96372.
+OPPS_STATUS_MEANING = {
+    "N": "packaged into the visit's services, no separate payment",
+    "K": "separately paid (APC)",
+    "K1": "separately paid (APC)",
+    "G": "pass-through drug, separately paid",
+    "Q1": "conditionally packaged (STV)",
+    "L": "vaccine paid at reasonable cost",
+    "F": "paid at reasonable cost",
+    "A": "paid under a fee schedule, not OPPS",
+    "B": "not paid under OPPS on this bill type",
+    "E1": "not paid by Medicare",
+    "E2": "not paid by Medicare",
+    "M": "not paid under OPPS",
+}
+# NOC drug codes: only when no specific code exists (SOURCES-96372.md §3.4).
+HCPCS_NOC_DRUGS = frozenset({"J3490", "J3590", "J9999"})
 INJECTABLE_FORM_WORDS = ("inject", "infusion", "parenteral")
 
 # --- Encounter.class (v3 ActCode) -------------------------------------------------------------

@@ -21,7 +21,9 @@ class PayerProfile:
     mue_table: str | None = None  # "practitioner" | "outpatient_hospital"
     fee_schedule: str | None = None
     self_administered_drugs: tuple[str, ...] = ("insulin",)
-    ndc_mass_unit: str = "ME"  # NDC unit qualifier for a dose by mass: "ME" (mg) or "GR" (g)
+    # NDC unit for a dose by mass when neither package nor strength says: "ME" (mg), "GR" (g),
+    # or None: leave the quantity out and say why (the default; no guessed unit).
+    ndc_mass_unit: str | None = None
 
 
 @dataclass(frozen=True)

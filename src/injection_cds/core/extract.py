@@ -8,7 +8,8 @@ batch audit share.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -26,6 +27,7 @@ from injection_cds.core.facts import (
     PayerFacts,
     Performer,
     Procedure,
+    Quantity,
     Reason,
     Strength,
     VisitFacts,
@@ -38,6 +40,9 @@ from injection_cds.core.facts import (
 )
 
 Json = Mapping[str, Any]
+# Whether the drug reference knows a drug as an injected product (its NDC or code): the
+# catalog's ``knows_injectable``, passed in by the caller so this module stays free of data.
+InjectableCheck = Callable[[Drug], bool]
 
 _SURGICAL_PROCEDURE_CATEGORY = "387713003"  # SNOMED "Surgical procedure"
 
@@ -193,13 +198,20 @@ def reason_facts(owner: Json, index: ResourceIndex) -> tuple[Reason, ...]:
 
 
 # --- administrations and orders ------------------------------------------------------------
-def administration_facts(resource: Json, index: ResourceIndex) -> Administration:
-    """Facts of one MedicationAdministration."""
+def administration_facts(
+    resource: Json, index: ResourceIndex, injectable: InjectableCheck | None = None
+) -> Administration:
+    """Facts of one MedicationAdministration.
+
+    The linked order stands in for what the administration leaves out (as MIMIC charts):
+    its route, its dose, and its Medication (with the package NDC the pharmacy dispensed).
+    """
     dosage = resource.get("dosage") or {}
     route = concept(dosage.get("route"))
     kind, coded = classify_route(route)
     request = reference_of(resource.get("request"))
-    order_kind, order_coded = _order_route(index.resolve(request, resource))
+    order = index.resolve(request, resource)
+    order_kind, order_coded = _order_route(order)
     effective = instant(resource.get("effectiveDateTime"))
     if effective is None:
         period = resource.get("effectivePeriod") or {}
@@ -213,12 +225,13 @@ def administration_facts(resource: Json, index: ResourceIndex) -> Administration
         reference=f"MedicationAdministration/{resource.get('id', 'unidentified')}",
         source="administration",
         status=resource.get("status"),
-        drug=drug_facts(resource, index),
+        drug=_with_order_drug(drug_facts(resource, index), order, index, injectable),
         route=route,
         route_kind=kind,
         route_coded=coded,
         site=concept(dosage.get("site")),
         dose=quantity(dosage.get("dose")),
+        order_dose=_order_dose(order),
         performers=performers,
         effective=effective,
         request=request,
@@ -231,6 +244,34 @@ def administration_facts(resource: Json, index: ResourceIndex) -> Administration
     )
 
 
+def _with_order_drug(
+    drug: Drug | None, order: Json | None, index: ResourceIndex, injectable: InjectableCheck | None
+) -> Drug | None:
+    """The administered drug, with the order's drug and the reference's word on injection."""
+    order_drug = drug_facts(order, index) if order is not None else None
+    if drug is None or (order_drug is not None and order_drug == drug):
+        order_drug = None
+    elif order_drug is not None:
+        drug = replace(drug, order=order_drug)
+    if drug is not None and injectable is not None and injectable(drug):
+        drug = replace(drug, injectable_product=True)
+    return drug
+
+
+def _order_dose(order: Json | None) -> Quantity | None:
+    if order is None:
+        return None
+    for instruction in order.get("dosageInstruction") or ():
+        if not isinstance(instruction, Mapping):
+            continue
+        for dose_and_rate in instruction.get("doseAndRate") or ():
+            if isinstance(dose_and_rate, Mapping):
+                dose = quantity(dose_and_rate.get("doseQuantity"))
+                if dose is not None and dose.value is not None:
+                    return dose
+    return None
+
+
 def _order_route(order: Json | None) -> tuple[RouteKind | None, bool]:
     if order is None:
         return None, False
@@ -241,7 +282,9 @@ def _order_route(order: Json | None) -> tuple[RouteKind | None, bool]:
     return None, False
 
 
-def order_facts(resource: Json, index: ResourceIndex) -> Administration:
+def order_facts(
+    resource: Json, index: ResourceIndex, injectable: InjectableCheck | None = None
+) -> Administration:
     """Facts of one MedicationRequest being signed (``order-sign``), shaped as an administration.
 
     Only the rules that apply to orders read it (route, dose, diagnosis, drug, NDC); the
@@ -260,7 +303,7 @@ def order_facts(resource: Json, index: ResourceIndex) -> Administration:
         reference=f"MedicationRequest/{resource.get('id', 'unidentified')}",
         source="order",
         status=resource.get("status"),
-        drug=drug_facts(resource, index),
+        drug=_with_order_drug(drug_facts(resource, index), None, index, injectable),
         route=route,
         route_kind=kind,
         route_coded=coded,
@@ -435,10 +478,11 @@ def visit_facts(
     encounter_id: str | None = None,
     patient_id: str | None = None,
     default_payer_class: str = codes.PAYER_CLASS_COMMERCIAL,
+    injectable: InjectableCheck | None = None,
 ) -> VisitFacts:
-    """All the facts the rules see for one visit."""
-    facts = [administration_facts(r, index) for r in administrations]
-    facts.extend(order_facts(r, index) for r in orders)
+    """All the facts the rules see for one visit (``injectable``: ``catalog.knows_injectable``)."""
+    facts = [administration_facts(r, index, injectable) for r in administrations]
+    facts.extend(order_facts(r, index, injectable) for r in orders)
     encounter_json = index.resolve(f"Encounter/{encounter_id}") if encounter_id else None
     if encounter_json is None:
         encounters = index.of_type("Encounter")

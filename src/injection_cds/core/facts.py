@@ -125,11 +125,30 @@ class Drug:
     expiration: Instant | None = None
     ingredients: tuple[Concept, ...] = ()
     strength: Strength | None = None  # of a single-ingredient product
+    order: Drug | None = None  # the drug of the linked MedicationRequest, when it differs
+    injectable_product: bool = False  # the drug reference says its product is injected
 
     @property
     def ndcs(self) -> tuple[str, ...]:
         """NDC codes (``http://hl7.org/fhir/sid/ndc``) exactly as charted."""
         return self.concept.codes(codes.NDC) if self.concept else ()
+
+    @property
+    def local_ndcs(self) -> tuple[str, ...]:
+        """Codes of a local system that have an NDC's shape (MIMIC's ``mimic-medication-ndc``).
+
+        Only the 11-digit and the hyphenated forms count: a plain 10-digit number is not told
+        apart from other local numbers.
+        """
+        if self.concept is None:
+            return ()
+        return tuple(
+            c.code
+            for c in self.concept.codings
+            if c.code
+            and c.system not in codes.STANDARD_DRUG_SYSTEMS
+            and codes.NDC_SHAPE.match(c.code)
+        )
 
     @property
     def rxnorm_codes(self) -> tuple[str, ...]:
@@ -250,6 +269,7 @@ class Administration:
     order_route_kind: RouteKind | None = None  # the route on the linked order, when known
     order_route_coded: bool = False
     method: Concept | None = None  # dosage.method
+    order_dose: Quantity | None = None  # the linked order's dose, when it has one
 
     @property
     def not_given_method(self) -> str | None:
@@ -290,6 +310,13 @@ class Administration:
         return self.status == codes.STATUS_COMPLETED and self.not_given_method is None
 
     @property
+    def effective_dose(self) -> Quantity | None:
+        """The dose charted on the administration, else the order's dose."""
+        if self.dose is not None and self.dose.value is not None:
+            return self.dose
+        return self.order_dose or self.dose
+
+    @property
     def effective_route_kind(self) -> RouteKind | None:
         """The route as charted on the administration, else the order's route."""
         return self.route_kind or self.order_route_kind
@@ -314,8 +341,11 @@ class Administration:
 
 
 def drug_looks_injectable(drug: Drug) -> bool:
-    """The drug itself says injection: dose form, an injectable word, or a HCPCS J-code."""
-    if drug.hcpcs and drug.hcpcs.upper().startswith("J"):
+    """The drug itself says injection: dose form, an injectable word, or a HCPCS J-code.
+
+    Or the drug reference knows its NDC as an injected product (``Drug.injectable_product``).
+    """
+    if drug.injectable_product or (drug.hcpcs and drug.hcpcs.upper().startswith("J")):
         return True
     if drug.form is not None:
         form_text = " ".join(

@@ -199,6 +199,7 @@ def call_service(
         encounter_id=_plain_id(request.context.get("encounterId"), "Encounter"),
         patient_id=_plain_id(request.context.get("patientId"), "Patient"),
         default_payer_class=ctx.settings.default_payer_class,
+        injectable=ctx.catalog.knows_injectable,
     )
     facts_done = time.perf_counter()
     evaluation = evaluate_visit(visit, ctx)

@@ -1,22 +1,31 @@
-"""Reference data: the shipped table of common injectables, and drug identification.
+"""Reference data: the CMS quarters, the hand-curated table, and drug identification.
 
-Drug identity (RULES.md): a HCPCS coding on the drug wins; then the NDC through a loaded
-ASP crosswalk; then the RxNorm ingredient code through the shipped table; then the
-ingredient name in the drug's text or display.
+Drug identity, as a coder does it (docs/reference-data.md): a HCPCS coding on the drug; the
+package NDC (on the drug, in a local system with an NDC's shape, or on the order's
+Medication); the product NDC (labeler + product); the CVX and RxNorm codes of the curated
+table; the drug's name in its text, the curated names first, then the crosswalk's drug names
+and descriptions (salts and forms set aside). An NDC or name with several codes comes back
+with its ``alternatives`` (never the last row read). Every lookup is a dictionary access.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
+from injection_cds.core import codes
 from injection_cds.core.facts import Drug
+from injection_cds.core.ndc import normalise_ndc
+from injection_cds.reference.dosage import EACH, UP_TO
+from injection_cds.reference.drugref import DrugQuarter, Package, is_oral, read_quarter
 
 _SHIPPED_TABLE = "injectables.csv"
+_CHOICES = "code-choices.csv"
 _IDENTIFY_CACHE_SIZE = 4096
 _RECENT_SIZE = 256
 
@@ -41,6 +50,21 @@ class CatalogEntry:
     cvx_codes: tuple[str, ...] = ()  # vaccines: the CVX codes this row covers
     vaccine_kind: str | None = None  # codes.VACCINE_* (Medicare G-code routing, BIL003)
     components: int = 1  # vaccine components (antigens) for 90460/+90461
+    system: str = codes.HCPCS  # CPT for the 90xxx vaccine and immune globulin products
+    each: bool = False  # "1 EA", "Per Dose": one unit per item given
+    alternatives: tuple[str, ...] = ()  # other codes the same NDC or name maps to
+    found_by: str = ""  # hcpcs | ndc | order-ndc | product-ndc | cvx | rxnorm | name
+    ndc11: str | None = None  # the package NDC the code was found by
+    package: Package | None = None  # its crosswalk row (sizes, billing units)
+    payment_limit: Decimal | None = None  # Medicare Part B limit per unit (ASP + 6 %)
+    status_indicator: str | None = None  # OPPS status indicator (Addendum B)
+    quarter: str | None = None  # the CMS quarter the figures come from ("2026Q1")
+    decided_by: CodeChoice | None = None  # the sourced rule that chose among an NDC's codes
+
+    @property
+    def ambiguous(self) -> bool:
+        """The NDC or name maps to more than one code and nothing here decided."""
+        return bool(self.alternatives)
 
 
 def _flag(value: str) -> bool:
@@ -80,14 +104,18 @@ def read_catalog_csv(text: str) -> list[CatalogEntry]:
 
 @dataclass(frozen=True)
 class DrugCatalog:
-    """Lookup of drugs by HCPCS code, NDC (crosswalk), RxNorm ingredient and name."""
+    """Lookup of drugs by HCPCS code, NDC, RxNorm, CVX and name, in one CMS quarter."""
 
     entries: tuple[CatalogEntry, ...] = ()
-    ndc_to_hcpcs: dict[str, str] = field(default_factory=dict)  # 11-digit NDC -> HCPCS
+    ndc_to_hcpcs: dict[str, str] = field(default_factory=dict)  # a loaded crosswalk (legacy)
+    quarters: tuple[DrugQuarter, ...] = ()  # every loaded quarter, oldest first
+    quarter: DrugQuarter | None = None  # the quarter lookups answer from
+    choices: dict[str, CodeChoice] = field(default_factory=dict)  # data/code-choices.csv
     _by_hcpcs: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
     _by_rxnorm: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
     _by_cvx: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
-    _names: tuple[tuple[re.Pattern[str], CatalogEntry], ...] = field(default=(), repr=False)
+    _by_name: dict[str, CatalogEntry] = field(default_factory=dict, repr=False)
+    _name_lengths: tuple[int, ...] = field(default=(), repr=False)
     # identify() is asked about the same drug by many rules of one visit, and about the same
     # few products all day: remember the answers (bounded; the catalog never changes).
     _identified: dict[tuple[Drug, str | None], CatalogEntry | None] = field(
@@ -98,30 +126,39 @@ class DrugCatalog:
     _recent: dict[tuple[int, str | None], tuple[Drug, CatalogEntry | None]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _at: dict[str, DrugCatalog] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
-        cls, entries: list[CatalogEntry], ndc_to_hcpcs: dict[str, str] | None = None
+        cls,
+        entries: list[CatalogEntry],
+        ndc_to_hcpcs: dict[str, str] | None = None,
+        quarters: tuple[DrugQuarter, ...] = (),
+        quarter: DrugQuarter | None = None,
+        choices: dict[str, CodeChoice] | None = None,
     ) -> DrugCatalog:
-        """A catalog over these entries (longer names match first: 'insulin glargine')."""
-        names = sorted(
-            ((name, e) for e in entries for name in e.match_names),
-            key=lambda pair: -len(pair[0]),
-        )
+        """A catalog over these entries and quarters (the newest quarter answers by default)."""
+        ordered = tuple(sorted(quarters, key=lambda q: q.start))
+        by_name: dict[str, CatalogEntry] = {}
+        for e in entries:
+            for name in e.match_names:
+                by_name.setdefault(" ".join(_NAME_WORD.findall(name)), e)
         return cls(
             entries=tuple(entries),
             ndc_to_hcpcs=dict(ndc_to_hcpcs or {}),
+            quarters=ordered,
+            quarter=quarter if quarter is not None else (ordered[-1] if ordered else None),
+            choices=dict(choices if choices is not None else _shipped_choices()),
             _by_hcpcs={e.hcpcs: e for e in entries if e.hcpcs},
             _by_rxnorm={code: e for e in entries for code in e.rxnorm_ingredients},
             _by_cvx={code: e for e in entries for code in e.cvx_codes},
-            _names=tuple(
-                (re.compile(r"(?<![a-z])" + re.escape(name) + r"(?![a-z])"), e) for name, e in names
-            ),
+            _by_name=by_name,
+            _name_lengths=tuple(sorted({len(k.split()) for k in by_name}, reverse=True)),
         )
 
     @classmethod
     def shipped(cls) -> DrugCatalog:
-        """The catalog of the shipped table alone."""
+        """The curated table and the shipped CMS quarter(s)."""
         return _shipped_catalog()
 
     def with_crosswalk(
@@ -132,14 +169,136 @@ class DrugCatalog:
         merged.update(ndc_to_hcpcs)
         known = {e.hcpcs for e in self.entries if e.hcpcs}
         rows = list(self.entries) + [e for e in extra_entries if e.hcpcs not in known]
-        return DrugCatalog.build(rows, merged)
+        return DrugCatalog.build(rows, merged, self.quarters, None, self.choices)
+
+    def with_quarters(self, quarters: tuple[DrugQuarter, ...]) -> DrugCatalog:
+        """This catalog plus quarters loaded by the user.
+
+        A loaded quarter replaces a shipped one of the same label.
+        """
+        by_label = {q.label: q for q in self.quarters}
+        by_label.update({q.label: q for q in quarters})
+        return DrugCatalog.build(
+            list(self.entries), self.ndc_to_hcpcs, tuple(by_label.values()), None, self.choices
+        )
+
+    def at(self, day: date | None) -> DrugCatalog:
+        """The catalog answering from the quarter that covers a date of service.
+
+        The newest quarter that started on or before the day (a date past the newest quarter
+        uses the newest; one before the oldest uses the oldest, as the nearest there is).
+        """
+        if day is None or len(self.quarters) < 2:
+            return self
+        chosen = self.quarters[0]
+        for quarter in self.quarters:
+            if quarter.start <= day:
+                chosen = quarter
+        if chosen is self.quarter:
+            return self
+        cached = self._at.get(chosen.label)
+        if cached is None:
+            cached = DrugCatalog.build(
+                list(self.entries), self.ndc_to_hcpcs, self.quarters, chosen, self.choices
+            )
+            self._at[chosen.label] = cached
+        return cached
+
+    def decide(
+        self, entry: CatalogEntry, *, esrd_on_dialysis: bool, route: str | None
+    ) -> CatalogEntry:
+        """An ambiguous entry decided by a sourced rule of ``data/code-choices.csv``.
+
+        ESAs and the other ESRD/non-ESRD pairs: the ESRD code when the patient is on
+        dialysis for end-stage renal disease (N18.6, Z99.2), else the non-ESRD code; the
+        HepaGam B pair by route. Entries no rule decides are returned as they are.
+        """
+        if not entry.alternatives or entry.hcpcs is None:
+            return entry
+        wanted = {"esrd-dialysis" if esrd_on_dialysis else "not-esrd-dialysis"}
+        if route is not None:
+            wanted.add(f"route-{route}")
+        candidates = (entry.hcpcs, *entry.alternatives)
+        fitting = [c for c in candidates if c in self.choices and self.choices[c].when in wanted]
+        if len(fitting) != 1:
+            return entry
+        chosen = self._code_entry(fitting[0], entry.found_by, entry.ndc11) or entry
+        return replace(chosen, alternatives=(), decided_by=self.choices[fitting[0]])
 
     def by_hcpcs(self, code: str) -> CatalogEntry | None:
-        """The catalog row of a HCPCS code, if shipped or loaded."""
-        return self._by_hcpcs.get(code.upper())
+        """The entry of a HCPCS (or CPT product) code: curated facts plus the quarter's."""
+        return self._code_entry(code.upper(), "hcpcs")
+
+    def has_code(self, code: str) -> bool | None:
+        """Whether the quarter's files list the code; None when no quarter is loaded."""
+        if self.quarter is None:
+            return None
+        return self.quarter.has_code(code.upper())
+
+    def knows_injectable(self, drug: Drug) -> bool:
+        """The reference maps the drug's NDC (or its order's) to an injected drug code."""
+        quarter = self.quarter
+        if quarter is None:
+            return False
+        for ndc11 in drug_ndc11s(drug):
+            for code in quarter.codes_for_ndc(ndc11) or quarter.codes_for_product(ndc11):
+                facts = quarter.codes.get(code)
+                if facts is not None and not is_oral(facts) and not _inhaled(facts.description):
+                    return True
+        return False
+
+    def _code_entry(
+        self, code: str, found_by: str, ndc11: str | None = None, others: tuple[str, ...] = ()
+    ) -> CatalogEntry | None:
+        curated = self._by_hcpcs.get(code)
+        quarter = self.quarter
+        facts = quarter.codes.get(code) if quarter is not None else None
+        if curated is None and facts is None:
+            if quarter is not None and code in quarter.other_codes:
+                curated = CatalogEntry(
+                    name=quarter.other_codes[code][1].lower() or code,
+                    hcpcs=code,
+                    amount=None,
+                    unit=None,
+                )
+            else:
+                return None
+        base = curated or CatalogEntry(
+            name=(facts.description.lower() if facts and facts.description else code),
+            hcpcs=code,
+            amount=None,
+            unit=None,
+            antineoplastic=code.startswith("J9"),
+            source="CMS ASP files",
+        )
+        dosage = facts.dosage if facts is not None else None
+        package = quarter.package(ndc11, code) if quarter is not None and ndc11 else None
+        return replace(
+            base,
+            amount=dosage.amount if dosage else base.amount,
+            unit=dosage.unit if dosage else base.unit,
+            up_to=(dosage.kind == UP_TO if dosage else False) or base.up_to,
+            each=dosage.kind == EACH if dosage else base.each,
+            system=facts.system if facts else (codes.CPT if code[:1].isdigit() else codes.HCPCS),
+            alternatives=tuple(c for c in others if c != code),
+            found_by=found_by,
+            ndc11=ndc11,
+            package=package,
+            payment_limit=facts.payment_limit if facts else None,
+            status_indicator=quarter.status_indicator(code) if quarter is not None else None,
+            quarter=quarter.label if quarter is not None else None,
+        )
+
+    def _codes_entry(
+        self, found: tuple[str, ...], found_by: str, ndc11: str | None = None
+    ) -> CatalogEntry | None:
+        """One code, or the first of several with the others as alternatives."""
+        if not found:
+            return None
+        return self._code_entry(found[0], found_by, ndc11, found)
 
     def identify(self, drug: Drug | None, ndc11: str | None = None) -> CatalogEntry | None:
-        """The catalog entry for a drug, by HCPCS, NDC crosswalk, CVX, RxNorm, then name."""
+        """The catalog entry for a drug (order of evidence: module docstring)."""
         if drug is None:
             return None
         recent = self._recent.get((id(drug), ndc11))
@@ -167,35 +326,119 @@ class DrugCatalog:
 
     def _identify(self, drug: Drug, ndc11: str | None) -> CatalogEntry | None:
         if drug.hcpcs:
-            entry = self._by_hcpcs.get(drug.hcpcs.upper())
-            return entry or CatalogEntry(
-                name=drug.name, hcpcs=drug.hcpcs.upper(), amount=None, unit=None
+            code = drug.hcpcs.upper()
+            return self._code_entry(code, "hcpcs") or CatalogEntry(
+                name=drug.name, hcpcs=code, amount=None, unit=None, found_by="hcpcs"
             )
-        if ndc11 and ndc11 in self.ndc_to_hcpcs:
-            hcpcs = self.ndc_to_hcpcs[ndc11]
-            return self._by_hcpcs.get(hcpcs) or CatalogEntry(
-                name=drug.name, hcpcs=hcpcs, amount=None, unit=None
-            )
-        if drug.cvx and drug.cvx.lstrip("0").zfill(2) in self._by_cvx:
-            return self._by_cvx[drug.cvx.lstrip("0").zfill(2)]
-        for code in drug.rxnorm_codes:
-            if code in self._by_rxnorm:
-                return self._by_rxnorm[code]
-        text = drug.searchable_text()
-        if not text:
-            return None
-        for pattern, entry in self._names:
-            if pattern.search(text):
+        ndcs = ([ndc11] if ndc11 else []) + [n for n in drug_ndc11s(drug) if n != ndc11]
+        entry = self._by_ndc(drug, ndcs)
+        if entry is not None:
+            return entry
+        for candidate in (drug, drug.order):
+            if candidate is None:
+                continue
+            if candidate.cvx and candidate.cvx.lstrip("0").zfill(2) in self._by_cvx:
+                return self._by_cvx[candidate.cvx.lstrip("0").zfill(2)]
+            for code in candidate.rxnorm_codes:
+                if code in self._by_rxnorm:
+                    return self._with_quarter(self._by_rxnorm[code], "rxnorm")
+            entry = self._by_text(candidate.searchable_text())
+            if entry is not None:
                 return entry
         return None
+
+    def _by_ndc(self, drug: Drug, ndcs: list[str]) -> CatalogEntry | None:
+        quarter = self.quarter
+        own = set(drug_ndc11s(drug, with_order=False))
+        for ndc in ndcs:
+            how = "ndc" if ndc in own else "order-ndc"
+            if quarter is not None and quarter.codes_for_ndc(ndc):
+                return self._codes_entry(quarter.codes_for_ndc(ndc), how, ndc)
+            if ndc in self.ndc_to_hcpcs:
+                code = self.ndc_to_hcpcs[ndc]
+                return self._code_entry(code, how, ndc) or CatalogEntry(
+                    name=drug.name, hcpcs=code, amount=None, unit=None, found_by=how, ndc11=ndc
+                )
+        for ndc in ndcs if quarter is not None else ():
+            found = quarter.codes_for_product(ndc) if quarter is not None else ()
+            if found:
+                return self._codes_entry(found, "product-ndc", None)
+        return None
+
+    def _with_quarter(self, entry: CatalogEntry, found_by: str) -> CatalogEntry:
+        if entry.hcpcs is None:
+            return entry
+        return self._code_entry(entry.hcpcs, found_by) or entry
+
+    def _by_text(self, text: str) -> CatalogEntry | None:
+        if not text:
+            return None
+        if _NOT_BILLED.search(text):
+            return None  # a flush is part of the administration, not a drug line
+        tokens = _NAME_WORD.findall(text)
+        for length in self._name_lengths:
+            for start in range(len(tokens) - length + 1):
+                found = self._by_name.get(" ".join(tokens[start : start + length]))
+                if found is not None:
+                    return self._with_quarter(found, "name")
+        if self.quarter is not None:
+            return self._codes_entry(self.quarter.names.find(text), "name")
+        return None
+
+
+_NAME_WORD = re.compile(r"[a-z0-9()\-']+")
+_NOT_BILLED = re.compile(r"\bflush", re.IGNORECASE)
+_INHALED = re.compile(r"\b(inh|inhal\w*|non-comp|comp con|comp unit|nebuliz\w*)\b")
+
+
+def _inhaled(description: str) -> bool:
+    return bool(_INHALED.search(description.lower()))
+
+
+def drug_ndc11s(drug: Drug, *, with_order: bool = True) -> list[str]:
+    """The package NDCs of a drug (11 digits).
+
+    Its NDC codings, its local codes with an NDC's shape, then those of the order's drug.
+    """
+    found: list[str] = []
+    for candidate in (drug, drug.order if with_order else None):
+        if candidate is None:
+            continue
+        for raw in (*candidate.ndcs, *candidate.local_ndcs):
+            ndc11 = normalise_ndc(raw)
+            if ndc11 and ndc11 not in found:
+                found.append(ndc11)
+    return found
+
+
+@dataclass(frozen=True)
+class CodeChoice:
+    """When a code is the one to bill among an NDC's codes, and the source that says so."""
+
+    code: str
+    when: str  # esrd-dialysis | not-esrd-dialysis | route-im | route-iv
+    source: str
+
+
+@lru_cache(maxsize=1)
+def _shipped_choices() -> dict[str, CodeChoice]:
+    text = resources.files("injection_cds.reference.data").joinpath(_CHOICES).read_text("utf-8")
+    return {
+        row["code"]: CodeChoice(row["code"], row["when"], row["source"])
+        for row in csv.DictReader(text.splitlines())
+    }
 
 
 @lru_cache(maxsize=1)
 def _shipped_catalog() -> DrugCatalog:
-    text = (
-        resources.files("injection_cds.reference.data").joinpath(_SHIPPED_TABLE).read_text("utf-8")
+    data = resources.files("injection_cds.reference.data")
+    text = data.joinpath(_SHIPPED_TABLE).read_text("utf-8")
+    quarters = tuple(
+        read_quarter(item.read_bytes())
+        for item in sorted(data.iterdir(), key=lambda i: i.name)
+        if item.name.startswith("cms-") and item.name.endswith(".json.gz")
     )
-    return DrugCatalog.build(read_catalog_csv(text))
+    return DrugCatalog.build(read_catalog_csv(text), quarters=quarters)
 
 
 VACCINE_PRODUCT_CPT_RANGE = (90476, 90759)

@@ -37,6 +37,8 @@ def _line_text(line: ChargeLine) -> str:
             text += "\\*" if line.ndc_note else ""  # the caveat follows the list, once
     if line.note:
         text += f" ({line.note})"
+    if line.payment:
+        text += f" [{line.payment}]"
     return text
 
 

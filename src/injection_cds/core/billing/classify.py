@@ -7,18 +7,23 @@ from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import PayerProfile, RuleContext
 from injection_cds.core.facts import Administration, Drug, VisitFacts
 from injection_cds.core.ndc import normalise_ndc
-from injection_cds.reference.catalog import CatalogEntry, DrugCatalog, is_vaccine
+from injection_cds.reference.catalog import CatalogEntry, DrugCatalog, drug_ndc11s, is_vaccine
 
 
 def first_ndc11(drug: Drug | None) -> str | None:
-    """The first well-formed NDC of the drug in its 11-digit form."""
+    """The first well-formed NDC of the drug in its 11-digit form.
+
+    A local code with an NDC's shape, or the order's Medication, when the drug has no NDC
+    coding of its own.
+    """
     if drug is None:
         return None
     for raw in drug.ndcs:
         ndc11 = normalise_ndc(raw)
         if ndc11:
             return ndc11
-    return None
+    found = drug_ndc11s(drug)
+    return found[0] if found else None
 
 
 def diagnoses_of(administration: Administration, visit: VisitFacts) -> tuple[str, ...]:

@@ -1,0 +1,280 @@
+"""The CMS drug reference: build from the real files, identification, units, NDC quantities.
+
+Tests that need the real CMS files read them from ``../shared/data/cms`` and skip when the
+folder is not there.
+"""
+
+from __future__ import annotations
+
+import gzip
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from injection_cds.core import codes
+from injection_cds.core.billing.drug_lines import drug_line
+from injection_cds.core.context import RuleContext
+from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.core.facts import Coding, Concept, Drug, Quantity
+from injection_cds.core.units import billing_units
+from injection_cds.reference import build
+from injection_cds.reference.catalog import DrugCatalog
+from injection_cds.reference.dosage import EACH, EACH_UNIT, PER, UP_TO, parse_dosage
+from injection_cds.reference.names import NameIndex
+
+ROOT = Path(__file__).resolve().parents[1]
+CMS = ROOT.parent / "shared" / "data" / "cms"
+SHIPPED = "cms-2026q1.json.gz"
+MIMIC_NDC = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication-ndc"
+
+
+def _cms() -> Path:
+    if not (CMS / "asp-crosswalk-2026q1.csv").exists():
+        pytest.skip(f"{CMS} is not here (the shared folder is outside the repo)")
+    return CMS
+
+
+# --- dosage descriptors ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "amount", "unit", "kind"),
+    [
+        ("250 MG", "250", "mg", PER),
+        ("UP TO 150 MG", "150", "mg", UP_TO),
+        ("UP TO 1000 CC", "1000", "mL", UP_TO),
+        ("1000 CC", "1000", "mL", PER),
+        ("100,000 UNITS", "100000", "[iU]", PER),
+        ("1 MU", "1000000", "[iU]", PER),
+        ("150 IU", "150", "[iU]", PER),
+        ("1 USP UNIT", "1", "[USP'U]", PER),
+        ("1000 MCG", "1000", "mcg", PER),
+        ("1.125 gm", "1.125", "g", PER),
+        ("2.5 MG/0.5 MG", "2.5", "mg", PER),
+        ("300 MCG (1500 IU)", "300", "mcg", PER),
+        ("PER FACTOR VIII IU", "1", "[iU]", PER),
+        ("1 EA", "1", EACH_UNIT, EACH),
+        ("1 EACH", "1", EACH_UNIT, EACH),
+        ("PER VIAL", "1", EACH_UNIT, EACH),
+        ("Per Therapeutic Dose", "1", EACH_UNIT, EACH),
+        ("UP TO 600 million CAR-positive viable T cells", "1", EACH_UNIT, EACH),
+    ],
+)
+def test_dosage_descriptors(text: str, amount: str, unit: str, kind: str) -> None:
+    parsed = parse_dosage(text)
+    assert parsed is not None
+    assert (parsed.amount, parsed.unit, parsed.kind) == (Decimal(amount), unit, kind)
+
+
+def test_every_dosage_of_the_real_files_parses() -> None:
+    doc = build.read_files([_cms()])
+    unparsed = [(code, row[1]) for code, row in doc["codes"].items() if not row[2]]
+    assert not unparsed, unparsed
+
+
+# --- the shipped build -----------------------------------------------------------------------
+def test_the_shipped_reference_is_what_the_files_build() -> None:
+    rebuilt = build.read_files([_cms()])
+    assert build.output_name(rebuilt) == SHIPPED
+    shipped = resources.files("injection_cds.reference.data").joinpath(SHIPPED).read_bytes()
+    # byte for byte, compared decompressed: the JSON is the product (gzip's own bytes may
+    # differ between zlib builds); the gzip header is checked to carry no time.
+    assert gzip.decompress(shipped) == gzip.decompress(build.encode(rebuilt))
+    assert shipped[4:8] == b"\x00\x00\x00\x00"
+
+
+def test_cpt_products_keep_their_number_and_system_and_no_ama_text() -> None:
+    catalog = DrugCatalog.shipped()
+    assert catalog.quarter is not None
+    hep_b_ig = catalog.quarter.codes["90371"]
+    assert hep_b_ig.system == codes.CPT and hep_b_ig.description == ""
+    assert catalog.quarter.codes["J1650"].system == codes.HCPCS
+    assert catalog.quarter.codes["J1650"].description == "Inj enoxaparin sodium"
+
+
+def test_payment_limit_and_status_indicator_come_with_the_code() -> None:
+    entry = DrugCatalog.shipped().by_hcpcs("J1650")
+    assert entry is not None
+    assert entry.payment_limit == Decimal("0.533") and entry.status_indicator == "N"
+    assert entry.quarter == "2026Q1"
+
+
+# --- identification --------------------------------------------------------------------------
+def _drug(*codings: Coding, text: str | None = None, order: Drug | None = None) -> Drug:
+    return Drug(concept=Concept(codings, text), order=order)
+
+
+def test_a_local_code_with_an_ndc_shape_identifies_the_drug() -> None:
+    entry = DrugCatalog.shipped().identify(_drug(Coding(MIMIC_NDC, "00075062040")))
+    assert entry is not None and entry.hcpcs == "J1650" and entry.found_by == "ndc"
+    assert entry.package is not None and entry.package.units_per_item == 4
+
+
+def test_the_orders_medication_ndc_identifies_the_drug() -> None:
+    order = _drug(Coding(MIMIC_NDC, "00075062040"))
+    entry = DrugCatalog.shipped().identify(_drug(text="ENOX40I", order=order))
+    assert entry is not None and entry.hcpcs == "J1650" and entry.found_by == "order-ndc"
+
+
+def test_the_product_ndc_identifies_a_package_the_crosswalk_does_not_list() -> None:
+    # 00075-0620-40 is listed; an unlisted package of the same product is still Lovenox.
+    entry = DrugCatalog.shipped().identify(_drug(Coding(codes.NDC, "00075-0620-99")))
+    assert entry is not None and entry.hcpcs == "J1650" and entry.found_by == "product-ndc"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("cisplatin 50 MG Injection", "J9060"),
+        ("paclitaxel 100 MG Injection", "J9267"),
+        ("Adcetris 50 mg vial", "J9042"),
+        ("Lorazepam 2 mg/mL", "J2060"),
+        ("ondansetron 2 mg/mL injection", "J2405"),
+        ("Bicillin L-A", "J0561"),
+        ("Vivitrol", "J2315"),
+        ("Prolia", "J0897"),
+        ("Methylnaltrexone", "J2212"),  # an Addendum B code with no ASP row
+    ],
+)
+def test_names_in_text_find_the_specific_code(text: str, code: str) -> None:
+    entry = DrugCatalog.shipped().identify(_drug(text=text))
+    assert entry is not None and entry.hcpcs == code, entry
+
+
+def test_a_flush_is_not_a_drug_line() -> None:
+    assert DrugCatalog.shipped().identify(_drug(text="Sodium Chloride 0.9% Flush")) is None
+
+
+def test_name_index_prefers_the_salt_charted() -> None:
+    index = NameIndex.build(
+        [("Methylprednisolone Acetate", "J1010"), ("Methylprednisolone Sodium Succinate", "J2920")]
+    )
+    assert index.find("methylprednisolone acetate 40 mg") == ("J1010",)
+    assert index.find("methylprednisolone 40 mg") == ("J1010", "J2920")
+
+
+def test_an_ndc_with_two_codes_is_ambiguous_never_the_last_row() -> None:
+    catalog = DrugCatalog.shipped()
+    assert catalog.quarter is not None
+    ndc = next(n for n, rows in catalog.quarter.packages.items() if len(rows) == 2)
+    entry = catalog.identify(_drug(Coding(codes.NDC, ndc)))
+    assert entry is not None and entry.ambiguous
+    both = {entry.hcpcs, *entry.alternatives}
+    assert both == {p.code for p in catalog.quarter.packages[ndc]}
+
+
+def _esa_ndc(catalog: DrugCatalog) -> str:
+    assert catalog.quarter is not None
+    return next(
+        n
+        for n, rows in catalog.quarter.packages.items()
+        if {p.code for p in rows} == {"J0881", "J0882"}
+    )
+
+
+@pytest.mark.parametrize(("on_dialysis", "code"), [(True, "J0882"), (False, "J0881")])
+def test_esa_pairs_are_decided_by_esrd_on_dialysis(on_dialysis: bool, code: str) -> None:
+    catalog = DrugCatalog.shipped()
+    entry = catalog.identify(_drug(Coding(codes.NDC, _esa_ndc(catalog))))
+    assert entry is not None and entry.ambiguous
+    decided = catalog.decide(entry, esrd_on_dialysis=on_dialysis, route=None)
+    assert decided.hcpcs == code and not decided.ambiguous
+    assert decided.decided_by is not None and decided.decided_by.source
+
+
+def test_reference_knows_an_ndc_only_drug_is_injected() -> None:
+    catalog = DrugCatalog.shipped()
+    assert catalog.knows_injectable(_drug(Coding(MIMIC_NDC, "00075062040")))
+    assert not catalog.knows_injectable(_drug(Coding(MIMIC_NDC, "00000000000")))
+
+
+# --- units and NDC quantities from the package -----------------------------------------------
+def _visit_line(medication_codings: list[dict[str, str]], dose: dict[str, Any]) -> Any:
+    """The drug line of one SC administration charted with this Medication and dose."""
+    administration = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-1",
+        "status": "completed",
+        "contained": [
+            {"resourceType": "Medication", "id": "m", "code": {"coding": medication_codings}}
+        ],
+        "medicationReference": {"reference": "#m"},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2026-02-03T10:00:00Z",
+        "dosage": {
+            "route": {"coding": [{"system": codes.SNOMED, "code": "34206005"}]},
+            "dose": dose,
+        },
+    }
+    visit = visit_facts(
+        "encounter-discharge", ResourceIndex([administration]), administrations=[administration]
+    )
+    return drug_line(visit.administrations[0], visit, RuleContext())
+
+
+def test_enoxaparin_syringe_bills_units_and_ml_from_the_package() -> None:
+    line = _visit_line(
+        [{"system": codes.NDC, "code": "00075-0620-40"}],
+        {"value": 40, "unit": "mg", "system": codes.UCUM, "code": "mg"},
+    )
+    assert (line.code, line.units) == ("J1650", 4)
+    assert (line.ndc_unit, line.ndc_quantity) == ("ML", Decimal("0.4"))
+
+
+def test_a_dose_in_ml_converts_with_the_package_concentration() -> None:
+    line = _visit_line(
+        [{"system": codes.NDC, "code": "00075-0620-40"}],
+        {"value": 0.8, "unit": "mL", "system": codes.UCUM, "code": "mL"},
+    )
+    assert (line.code, line.units) == ("J1650", 8)  # 0.8 mL of 100 mg/mL = 80 mg
+
+
+def test_every_ndc_of_the_shipped_file_bills_its_code_times_k() -> None:
+    """Charting each package NDC with k × its descriptor amount yields the code × k."""
+    catalog = DrugCatalog.shipped()
+    assert catalog.quarter is not None
+    k = 3
+    failures: list[str] = []
+    for ndc11, rows in catalog.quarter.packages.items():
+        for package in rows:
+            facts = catalog.quarter.codes[package.code]
+            assert facts.dosage is not None, package.code
+            if facts.dosage.kind == EACH:
+                dose = Quantity(Decimal(k), EACH_UNIT, EACH_UNIT)
+            else:
+                amount = facts.dosage.amount * k
+                dose = Quantity(amount, facts.dosage.unit, facts.dosage.unit)
+            entry = catalog.identify(_drug(Coding(codes.NDC, ndc11)))
+            if entry is None or package.code not in (entry.hcpcs, *entry.alternatives):
+                failures.append(f"{ndc11}: {package.code} not found ({entry and entry.hcpcs})")
+                continue
+            chosen = catalog.by_hcpcs(package.code) if entry.hcpcs != package.code else entry
+            assert chosen is not None
+            units = billing_units(dose, chosen)
+            if units.units != k:
+                failures.append(f"{ndc11} {package.code} {facts.dosage_text}: {units}")
+    assert not failures, f"{len(failures)} NDCs fail:\n" + "\n".join(failures[:50])
+
+
+def test_the_build_command_writes_the_shipped_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from injection_cds.cli.main import main
+
+    result = CliRunner().invoke(main, ["reference", "build", str(_cms()), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    shipped = resources.files("injection_cds.reference.data").joinpath(SHIPPED).read_bytes()
+    assert gzip.decompress((tmp_path / SHIPPED).read_bytes()) == gzip.decompress(shipped)
+
+
+def test_the_build_command_refuses_an_incomplete_set(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from injection_cds.cli.main import main
+
+    only = tmp_path / "in"
+    only.mkdir()
+    (only / "x.csv").write_bytes((_cms() / "asp-pricing-2026q1.csv").read_bytes())
+    result = CliRunner().invoke(main, ["reference", "build", str(only), "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "missing CMS file(s): crosswalk, opps" in result.output

@@ -242,3 +242,22 @@ def test_mimic_iv_administrations_are_not_asked_for_a_site() -> None:
             checked += 1
             assert "DOC002" not in run.rules_for(administration["id"]), administration["id"]
     assert checked > 0
+
+
+def test_mimic_multi_day_stays_get_no_office_lines() -> None:
+    data = _load("mimic-iv-demo-fhir")
+    encounters = {e["id"]: e for e in data["Encounter"]}
+    multi_day = 0
+    for run in runs("mimic-iv-demo-fhir"):
+        encounter = encounters.get(run.encounter_id)
+        period = (encounter or {}).get("period", {})
+        if (encounter or {}).get("class", {}).get("code") != "AMB":
+            continue
+        if period.get("start", "")[:10] == period.get("end", "")[:10]:
+            continue
+        multi_day += 1
+        for card in run.result.cards:
+            lines = card.get("extension", {}).get("org.injectioncds.lines", [])
+            professional = [ln for ln in lines if ln.get("claim") == "professional"]
+            assert not professional, (run.encounter_id, card["source"]["topic"]["code"])
+    assert multi_day, "the demo has multi-day ambulatory stays with administrations"

@@ -315,3 +315,66 @@ VACCINE_OTHER = "other"
 # ChargeItem modifier extension (chargeitems.py; documented in docs/reference-data.md).
 CHARGEITEM_MODIFIER_EXTENSION = "https://injection-cds.org/fhir/StructureDefinition/claim-modifier"
 CHARGEITEM_NDC_EXTENSION = "https://injection-cds.org/fhir/StructureDefinition/ndc-quantity"
+
+# --- discarded drug (JW/JZ), Pub 100-04 ch.17 §40; docs/charting-billing.md -----------------
+MODIFIER_DISCARDED = "JW"  # the discarded amount from a single-dose container
+MODIFIER_NOTHING_DISCARDED = "JZ"  # a single-dose container with nothing discarded
+CONTAINER_SINGLE_DOSE = "single-dose"
+CONTAINER_MULTI_DOSE = "multi-dose"
+CONTAINER_KINDS = frozenset({CONTAINER_SINGLE_DOSE, CONTAINER_MULTI_DOSE})
+# How a chart records the discarded amount (docs/charting-billing.md): an extension on the
+# administration, or a separate MedicationAdministration whose category, method or note
+# says waste.
+DISCARDED_AMOUNT_EXTENSION = "https://injection-cds.org/fhir/StructureDefinition/discarded-amount"
+WASTE_WORDS = ("waste", "wasted", "discard", "discarded")
+# A drug the patient brought (docs/charting-billing.md): an extension, or a note saying so.
+PATIENT_SUPPLIED_EXTENSION = "https://injection-cds.org/fhir/StructureDefinition/patient-supplied"
+PATIENT_SUPPLIED_WORDS = (
+    "patient supplied",
+    "patient-supplied",
+    "supplied by patient",
+    "supplied by the patient",
+    "brought by patient",
+    "brought by the patient",
+    "patient brought",
+    "patient's own",
+    "patient own supply",
+)
+
+# --- where the service was given (Encounter.location → Location.type; docs/charting-billing.md)
+SETTING_OFFICE = "office"  # physician office or other non-facility place: professional claim
+SETTING_HOSPITAL_OUTPATIENT = "hospital-outpatient"  # provider-based clinic, ED, observation
+SETTING_INPATIENT = "inpatient"  # Part A stay: nothing separately billed
+SETTING_OTHER_FACILITY = "other-facility"  # ASC, SNF …: the physician does not report 96372
+SETTING_TELEHEALTH = "telehealth"
+SETTING_AMBIGUOUS = "ambiguous"  # a multi-day "ambulatory" stay: not an office visit
+SETTING_UNKNOWN = "unknown"  # no encounter: billed as an office service, as before
+# Hospital outpatient places of service: 19/22 on-/off-campus provider-based department,
+# 23 emergency department. Observation is class OBSENC (POS 22).
+HOSPITAL_OUTPATIENT_POS = frozenset({"19", "22", "23"})
+# HL7 v3 ServiceDeliveryLocationRoleType codes a Location.type may carry.
+V3_ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+LOCATION_ROLE_TO_POS: dict[str, str] = {
+    "ER": "23",  # emergency room
+    "ETU": "23",  # emergency trauma unit
+    "PROFF": "11",  # provider's office
+}
+CPT_HOSPITAL_CLINIC_VISIT = "G0463"  # HCPCS: hospital outpatient clinic visit (OPPS)
+# OPPS payment status indicators (Addendum B): packaged drugs are N, separately paid K/G.
+OPPS_PACKAGED = frozenset({"N"})
+OPPS_SEPARATELY_PAID = frozenset({"K", "K1", "G"})
+
+# --- erythropoiesis-stimulating agents (NCD 110.21) -----------------------------------------
+MODIFIER_ESA_CHEMOTHERAPY = "EA"  # anaemia from anti-cancer chemotherapy
+MODIFIER_ESA_RADIOTHERAPY = "EB"  # anaemia from anti-cancer radiotherapy
+MODIFIER_ESA_OTHER = "EC"  # anaemia from neither
+ESA_NON_ESRD_CODES: dict[str, str] = {"J0885": "epoetin alfa", "J0881": "darbepoetin alfa"}
+ESA_ESRD_CODES: dict[str, str] = {"Q4081": "epoetin alfa", "J0882": "darbepoetin alfa"}
+ESA_ESRD_TO_NON_ESRD: dict[str, str] = {"Q4081": "J0885", "J0882": "J0881"}
+ESA_NON_ESRD_TO_ESRD: dict[str, str] = {v: k for k, v in ESA_ESRD_TO_NON_ESRD.items()}
+# Dialysis: ESRD (N18.6) or dependence on renal dialysis (Z99.2).
+DIALYSIS_DIAGNOSES = ("N18.6", "Z99.2")
+# Anaemia from chemotherapy (D64.81, adverse effect T45.1X5-) and from radiotherapy
+# (Y84.2 with an anaemia code); NCD 110.21 and the MAC ESA billing articles.
+ESA_CHEMOTHERAPY_DIAGNOSES = ("D64.81", "T45.1X5")
+ESA_RADIOTHERAPY_DIAGNOSES = ("Y84.2",)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from injection_cds.core import codes
 from injection_cds.reference.catalog import DrugCatalog, FeeSchedule, MueTable
+from injection_cds.reference.containers import ContainerTable
+from injection_cds.reference.self_administered import SadList
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,15 @@ class PayerProfile:
     ndc_required: bool = False
     mue_table: str | None = None  # "practitioner" | "outpatient_hospital"
     fee_schedule: str | None = None
-    self_administered_drugs: tuple[str, ...] = ("insulin",)
+    # Drug names or HCPCS codes this payer treats as self-administered, on top of the SAD
+    # list when it applies (BIL007).
+    self_administered_drugs: tuple[str, ...] = ()
+    # Whether the MAC's self-administered-drug list applies (Pub 100-02 ch.15 §50.2):
+    # None = Medicare only.
+    sad_list: bool | None = None
+    # Whether the payer wants JW/JZ on single-dose-container drug lines (Pub 100-04 ch.17
+    # §40): None = Medicare only.
+    discarded_drug_modifiers: bool | None = None
     # NDC unit for a dose by mass when neither package nor strength says: "ME" (mg), "GR" (g),
     # or None: leave the quantity out and say why (the default; no guessed unit).
     ndc_mass_unit: str | None = None
@@ -66,3 +76,5 @@ class RuleContext:
 
     settings: RuleSettings = field(default_factory=RuleSettings)
     catalog: DrugCatalog = field(default_factory=DrugCatalog.shipped)
+    containers: ContainerTable = field(default_factory=ContainerTable.shipped)
+    sad_list: SadList = field(default_factory=SadList.shipped)

@@ -8,6 +8,7 @@ batch audit share.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date
@@ -241,6 +242,9 @@ def administration_facts(
         order_route_kind=order_kind,
         order_route_coded=order_coded,
         method=concept(dosage.get("method")),
+        discarded=_discarded_amount(resource),
+        waste_record=_is_waste_record(resource),
+        patient_supplied=_patient_supplied(resource, index),
     )
 
 
@@ -270,6 +274,67 @@ def _order_dose(order: Json | None) -> Quantity | None:
                 if dose is not None and dose.value is not None:
                     return dose
     return None
+
+
+def _extension_values(resource: Json, url: str) -> list[Json]:
+    return [
+        e for e in resource.get("extension") or () if isinstance(e, Mapping) and e.get("url") == url
+    ]
+
+
+def _discarded_amount(resource: Json) -> Quantity | None:
+    """The discarded amount charted on the administration (docs/charting-billing.md)."""
+    for extension in _extension_values(resource, codes.DISCARDED_AMOUNT_EXTENSION):
+        found = quantity(extension.get("valueQuantity"))
+        if found is not None and found.value is not None:
+            return found
+    return None
+
+
+def _says(words: tuple[str, ...], *texts: str | None) -> bool:
+    lowered = " ".join(t for t in texts if t).lower()
+    return any(re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", lowered) for w in words)
+
+
+def _concept_texts(raw: Any) -> list[str | None]:
+    found = concept(raw)
+    if found is None:
+        return []
+    return [found.text, *(c.display for c in found.codings), *(c.code for c in found.codings)]
+
+
+def _note_texts(resource: Json) -> list[str | None]:
+    return [n.get("text") for n in resource.get("note") or () if isinstance(n, Mapping)]
+
+
+def _is_waste_record(resource: Json) -> bool:
+    """A MedicationAdministration that records a wasted amount, not a dose given.
+
+    Its category or dosage.method says waste ("Wasted", "Waste", "Discarded"), or its note
+    starts with one of those words (docs/charting-billing.md).
+    """
+    dosage = resource.get("dosage") or {}
+    if _says(
+        codes.WASTE_WORDS,
+        *_concept_texts(resource.get("category")),
+        *_concept_texts(dosage.get("method") if isinstance(dosage, Mapping) else None),
+    ):
+        return True
+    notes = [t.strip().lower() for t in _note_texts(resource) if t]
+    return any(note.startswith(codes.WASTE_WORDS) for note in notes)
+
+
+def _patient_supplied(resource: Json, index: ResourceIndex) -> bool:
+    """The patient brought the drug (docs/charting-billing.md).
+
+    The extension on the administration or its Medication says true, or a note says so.
+    """
+    medication = index.resolve(reference_of(resource.get("medicationReference")), resource)
+    for owner in (resource, medication or {}):
+        for extension in _extension_values(owner, codes.PATIENT_SUPPLIED_EXTENSION):
+            if extension.get("valueBoolean") is True:
+                return True
+    return _says(codes.PATIENT_SUPPLIED_WORDS, *_note_texts(resource))
 
 
 def _order_route(order: Json | None) -> tuple[RouteKind | None, bool]:
@@ -345,6 +410,7 @@ def encounter_facts(encounter: Json, index: ResourceIndex) -> EncounterFacts:
         location_label=location_label,
         service_provider=reference_of(encounter.get("serviceProvider")),
         start=instant(period.get("start")),
+        end=instant(period.get("end")),
     )
 
 
@@ -362,6 +428,8 @@ def _charted_place_of_service(
         label = location.get("name") or label
         for location_type in concepts(location.get("type")):
             found = location_type.first_code(codes.PLACE_OF_SERVICE)
+            role = location_type.first_code(codes.V3_ROLE_CODE)
+            found = found or codes.LOCATION_ROLE_TO_POS.get(role or "")
             if found:
                 return found, label
     for candidate in (*types, concept(encounter.get("serviceType"))):
@@ -498,6 +566,7 @@ def visit_facts(
         payer=payer_facts(index.of_type("Coverage"), default_payer_class),
         procedures=procedure_facts(index),
         counselling_documented=counselling_documented(index),
+        conditions=condition_codes(index),
         extra={"patient": f"Patient/{patient_json.get('id')}"}
         if patient_json
         else ({"patient": f"Patient/{patient_id}"} if patient_id else {}),
@@ -514,6 +583,16 @@ def counselling_documented(index: ResourceIndex) -> bool:
     return any(
         bool(immunization.get("education")) for immunization in index.of_type("Immunization")
     )
+
+
+def condition_codes(index: ResourceIndex) -> tuple[str, ...]:
+    """ICD-10-CM codes of every Condition in the call (problem list and diagnoses)."""
+    found: list[str] = []
+    for condition in index.of_type("Condition"):
+        coded = concept(condition.get("code"))
+        if coded is not None:
+            found.extend(coded.icd10cm_codes())
+    return tuple(dict.fromkeys(found))
 
 
 def age_on(birth_date: date | None, day: date | None) -> int | None:

@@ -270,6 +270,11 @@ class Administration:
     order_route_coded: bool = False
     method: Concept | None = None  # dosage.method
     order_dose: Quantity | None = None  # the linked order's dose, when it has one
+    # JW/JZ (docs/charting-billing.md): the discarded amount charted on this administration
+    # (an extension), and whether this MedicationAdministration records only a waste.
+    discarded: Quantity | None = None
+    waste_record: bool = False
+    patient_supplied: bool = False  # the patient brought the drug (administration only)
 
     @property
     def not_given_method(self) -> str | None:
@@ -307,7 +312,11 @@ class Administration:
                 "entered-in-error",
                 "stopped",
             )
-        return self.status == codes.STATUS_COMPLETED and self.not_given_method is None
+        return (
+            self.status == codes.STATUS_COMPLETED
+            and self.not_given_method is None
+            and not self.waste_record
+        )
 
     @property
     def effective_dose(self) -> Quantity | None:
@@ -376,6 +385,16 @@ class EncounterFacts:
     location_label: str | None = None
     service_provider: str | None = None
     start: Instant | None = None
+    end: Instant | None = None
+
+    @property
+    def days(self) -> int | None:
+        """Calendar days the stay spans (0: same day), when both ends are charted."""
+        if self.start is None or self.end is None:
+            return None
+        if self.start.date is None or self.end.date is None:
+            return None
+        return (self.end.date - self.start.date).days
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +433,9 @@ class VisitFacts:
     payer: PayerFacts
     procedures: tuple[Procedure, ...] = ()
     counselling_documented: bool = False  # vaccine counselling documented (90460/90461)
+    # ICD-10-CM codes of every Condition in the call (problem list, encounter diagnoses):
+    # what the patient has, for rules that depend on it (dialysis for ESAs, NCD 110.21)
+    conditions: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -10,6 +10,8 @@ Example (TOML)::
     [billing]
     default_payer_class = "commercial"
     asp_crosswalk = "/data/cms/2026Q1_ASP_NDC-HCPCS_Crosswalk.csv"
+    fda_ndc_packages = "/data/fda/package.txt"   # FDA NDC Directory: containers (JW/JZ)
+    sad_list = "/data/mac/noridian-sad-list.csv"  # a MAC's SAD list (replaces the shipped one)
     mue.practitioner = "/data/cms/MCR_MUE_PractitionerServices_Eff_2026-01-01.csv"
     mue.outpatient_hospital = "/data/cms/MCR_MUE_OutpatientHospitalServices_Eff_2026-01-01.csv"
     fee_schedules.mpfs-local = { path = "/data/fees/mpfs-2026.csv", year = 2026 }
@@ -20,6 +22,7 @@ Example (TOML)::
 
     [billing.profiles.medicaid]
     ndc_required = true
+    discarded_drug_modifiers = true   # this state Medicaid also wants JW/JZ
     ndc_mass_unit = "GR"
 
     [billing.profiles."Organization/payer-cahaba"]
@@ -35,7 +38,9 @@ from typing import Any
 from injection_cds.core import codes
 from injection_cds.core.context import PayerProfile, RuleContext, RuleSettings
 from injection_cds.reference.catalog import DrugCatalog
+from injection_cds.reference.containers import ContainerTable, load_fda_package_file
 from injection_cds.reference.loaders import load_asp_crosswalk, load_fee_schedule, load_mue_table
+from injection_cds.reference.self_administered import SadList, load_mac_sad_list
 
 _POS_LIST: dict[str, Any] = {"type": "array", "items": {"type": "string", "pattern": "^\\d{2}$"}}
 
@@ -48,6 +53,8 @@ BILLING_SCHEMA: dict[str, Any] = {
         "telehealth_places_of_service": _POS_LIST,
         "inpatient_places_of_service": _POS_LIST,
         "asp_crosswalk": {"type": "string", "minLength": 1},
+        "fda_ndc_packages": {"type": "string", "minLength": 1},
+        "sad_list": {"type": "string", "minLength": 1},
         "mue": {
             "type": "object",
             "additionalProperties": False,
@@ -80,6 +87,8 @@ BILLING_SCHEMA: dict[str, Any] = {
                     "mue_table": {"enum": [codes.MUE_PRACTITIONER, codes.MUE_OUTPATIENT_HOSPITAL]},
                     "fee_schedule": {"type": "string", "minLength": 1},
                     "self_administered_drugs": {"type": "array", "items": {"type": "string"}},
+                    "sad_list": {"type": "boolean"},
+                    "discarded_drug_modifiers": {"type": "boolean"},
                     "ndc_mass_unit": {"enum": [codes.NDC_UNIT_MG, codes.NDC_UNIT_GRAM]},
                 },
             },
@@ -100,6 +109,8 @@ def _profile(name: str, raw: Mapping[str, Any]) -> PayerProfile:
             raw.get("self_administered_drugs", default.self_administered_drugs)
         ),
         ndc_mass_unit=raw.get("ndc_mass_unit", default.ndc_mass_unit),
+        sad_list=raw.get("sad_list"),
+        discarded_drug_modifiers=raw.get("discarded_drug_modifiers"),
     )
 
 
@@ -139,4 +150,15 @@ def context_from_config(section: Mapping[str, Any]) -> RuleContext:
         catalog = catalog.with_crosswalk(
             crosswalk.ndc_to_hcpcs, tuple(crosswalk.descriptors.values())
         )
-    return RuleContext(settings=settings_from_config(section), catalog=catalog)
+    containers = ContainerTable.shipped()
+    if section.get("fda_ndc_packages"):
+        containers = containers.merged(load_fda_package_file(Path(section["fda_ndc_packages"])))
+    sad_list = SadList.shipped()
+    if section.get("sad_list"):
+        sad_list = load_mac_sad_list(Path(section["sad_list"]))
+    return RuleContext(
+        settings=settings_from_config(section),
+        catalog=catalog,
+        containers=containers,
+        sad_list=sad_list,
+    )

@@ -14,7 +14,11 @@ from types import MappingProxyType
 
 from injection_cds.rules.registry import REGISTRY, Finding, Rule
 
-RULE_MODULES = ("injection_cds.rules.documentation", "injection_cds.rules.billing")
+RULE_MODULES = (
+    "injection_cds.rules.documentation",
+    "injection_cds.rules.billing",
+    "injection_cds.rules.claims",
+)
 
 
 @functools.cache

@@ -332,8 +332,10 @@ def self_administered(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) ->
 
     Why it matters:
         Medicare excludes both the drug and its administration for drugs on the MAC's
-        self-administered-drug list (insulin by default); a patient's own injection is not
-        a billable service.
+        self-administered-drug list (the shipped default: insulin, adalimumab, etanercept,
+        GLP-1 agonists; or the MAC's list loaded with ``billing.sad_list``); the list
+        applies to Medicare, and to other payers whose profile sets ``sad_list``. A
+        patient's own injection is not a billable service.
     How to fix:
         Leave drug and administration off the claim (or bill with the payer's non-covered
         modifier where the payer asks for it).
@@ -350,7 +352,12 @@ def self_administered(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) ->
         if not classify.is_self_administered(administration, visit, ctx):
             continue
         by_patient = any(p.is_patient for p in administration.performers)
-        why = "given by the patient" if by_patient else "on the self-administered-drug list"
+        listed = classify.sad_listing(administration, visit, ctx)
+        why = (
+            "given by the patient"
+            if by_patient
+            else f"on the self-administered-drug list ({listed}) that applies to this payer"
+        )
         yield Finding(
             rule="BIL007",
             severity="warning",

@@ -7,14 +7,13 @@ missing or uncoded, the drug does) — unless its registration says otherwise.
 
 from __future__ import annotations
 
-import calendar
 import re
-from datetime import date
 
 from injection_cds.core import codes
+from injection_cds.core.billing.stops import last_valid_day
 from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import RuleContext
-from injection_cds.core.facts import Administration, Instant, VisitFacts
+from injection_cds.core.facts import Administration, VisitFacts
 from injection_cds.core.ndc import normalise_ndc
 from injection_cds.reference.catalog import is_vaccine
 from injection_cds.rules.registry import Finding, per_administration
@@ -147,18 +146,6 @@ def expiration_missing(
     if drug is not None and drug.expiration is not None:
         return None
     return f"{_label(administration)}: no expiration date."
-
-
-def last_valid_day(expiration: Instant) -> date | None:
-    """The last day a product may be used: the date, or the month's last day for YYYY-MM."""
-    if expiration.date is not None:
-        return expiration.date
-    match = _YEAR_MONTH.match(expiration.text)
-    if match:
-        year, month = int(match.group(1)), int(match.group(2))
-        if 1 <= month <= 12:
-            return date(year, month, calendar.monthrange(year, month)[1])
-    return None
 
 
 @per_administration("DOC005", severity="critical", element="Medication.batch.expirationDate")

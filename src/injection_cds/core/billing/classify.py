@@ -78,20 +78,50 @@ def is_inpatient(visit: VisitFacts, ctx: RuleContext) -> bool:
 def is_self_administered(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
 ) -> bool:
-    """The patient gave it, or the drug is on the payer profile's SAD list (names or HCPCS)."""
+    """The patient gave it, or the drug is on the SAD list that applies to the payer."""
     if any(p.is_patient for p in administration.performers):
         return True
+    return sad_listing(administration, visit, ctx) is not None
+
+
+def sad_list_applies(visit: VisitFacts, ctx: RuleContext) -> bool:
+    """The MAC's SAD list applies: the payer profile says so, else Medicare only."""
+    setting = profile_of(visit, ctx).sad_list
+    if setting is not None:
+        return setting
+    return visit.payer.payer_class == codes.PAYER_CLASS_MEDICARE
+
+
+def sad_listing(administration: Administration, visit: VisitFacts, ctx: RuleContext) -> str | None:
+    """The SAD-list entry (HCPCS code or drug name) that excludes the drug, if any.
+
+    Pub 100-02 ch.15 §50.2: the MAC's list (the shipped default until one is loaded)
+    applies to Medicare, or to a payer whose profile says ``sad_list = true``; a payer
+    profile's own ``self_administered_drugs`` apply to that payer.
+    """
     drug = administration.drug
     if drug is None:
-        return False
+        return None
     entry = entry_for(drug, ctx.catalog)
-    listed = {item.lower() for item in profile_of(visit, ctx).self_administered_drugs}
-    if entry is not None and (
-        (entry.hcpcs or "").lower() in listed or entry.name.lower() in listed
-    ):
-        return True
+    hcpcs = (entry.hcpcs if entry else None) or drug.hcpcs
     text = drug.searchable_text()
-    return any(item and item in text for item in listed)
+    if entry is not None:
+        text = f"{text} {entry.name.lower()}"
+    if sad_list_applies(visit, ctx):
+        listed = ctx.sad_list.lists(hcpcs, text)
+        if listed is not None:
+            return listed
+    own = {item.lower() for item in profile_of(visit, ctx).self_administered_drugs if item}
+    if hcpcs and hcpcs.lower() in own:
+        return hcpcs.upper()
+    return next((item for item in sorted(own) if item in text), None)
+
+
+def status_indicator(code: str, ctx: RuleContext) -> str | None:
+    """The OPPS status indicator (Addendum B) of a code, when the reference data has it."""
+    lookup = getattr(ctx.catalog, "status_indicator", None)
+    found = lookup(code) if callable(lookup) else None
+    return found if isinstance(found, str) and found else None
 
 
 def is_antineoplastic(drug: Drug | None, catalog: DrugCatalog) -> bool:

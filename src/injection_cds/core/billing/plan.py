@@ -8,16 +8,21 @@ twice and the card can never disagree with the rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from injection_cds.core.billing.allergen import allergen_lines
 from injection_cds.core.billing.chemotherapy import antineoplastic_lines
 from injection_cds.core.billing.classify import sc_im_injections
+from injection_cds.core.billing.esa import EsaDecision
 from injection_cds.core.billing.estimate import Estimate, estimate
-from injection_cds.core.billing.injections import injection_lines
+from injection_cds.core.billing.injections import DrugLineOutcomes, injection_lines
 from injection_cds.core.billing.intravenous import iv_lines
 from injection_cds.core.billing.lines import ChargeLine
+from injection_cds.core.billing.setting import care_setting
+from injection_cds.core.billing.stops import Stop, critical_stop
 from injection_cds.core.billing.vaccines import vaccine_administrations, vaccine_lines
+from injection_cds.core.billing.waste import PendingDiscard
+from injection_cds.core.codes import SETTING_AMBIGUOUS, SETTING_OFFICE
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
 
@@ -34,6 +39,12 @@ class BillingPlan:
     antineoplastic_lines: tuple[ChargeLine, ...] = ()  # BIL010
     allergen_lines: tuple[ChargeLine, ...] = ()  # BIL013
     injection_estimate: Estimate | None = None  # BIL001's estimate, from a fee schedule
+    setting: str = SETTING_OFFICE  # codes.SETTING_*: which claim, if any (BIL025, BIL026)
+    stops: tuple[Stop, ...] = ()  # BIL027: administrations held back by a critical stop
+    discards: tuple[tuple[Administration, tuple[str, ...]], ...] = ()  # BIL023: JW/JZ added
+    pending_discards: tuple[PendingDiscard, ...] = ()  # DOC018
+    esa: tuple[EsaDecision, ...] = ()  # BIL028
+    patient_supplied: tuple[Administration, ...] = ()  # BIL024: administration only
 
     @property
     def all_lines(self) -> tuple[ChargeLine, ...]:
@@ -51,10 +62,31 @@ EMPTY_PLAN = BillingPlan()
 
 
 def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
-    """The visit's billing plan (the stage between facts and rules)."""
+    """The visit's billing plan (the stage between facts and rules).
+
+    Administrations with an open critical stop (BIL027) are left out of every family; an
+    ambiguous setting (BIL026) bills nothing until the chart says where it was.
+    """
+    setting = care_setting(visit, ctx)
+    stops = tuple(s for s in (critical_stop(a) for a in visit.administrations) if s is not None)
+    if stops:
+        held = {s.administration.reference for s in stops}
+        visit = replace(
+            visit,
+            administrations=tuple(a for a in visit.administrations if a.reference not in held),
+        )
+    if setting == SETTING_AMBIGUOUS:
+        return BillingPlan(setting=setting, stops=stops)
     injections = sc_im_injections(visit, ctx)
-    lines = injection_lines(injections, visit, ctx)
+    outcomes = DrugLineOutcomes()
+    lines = injection_lines(injections, visit, ctx, setting, outcomes)
     return BillingPlan(
+        setting=setting,
+        stops=stops,
+        discards=tuple(outcomes.discards),
+        pending_discards=tuple(outcomes.pending),
+        esa=tuple(outcomes.esa),
+        patient_supplied=tuple(outcomes.patient_supplied),
         injections=tuple(injections),
         injection_lines=tuple(lines),
         iv_lines=tuple(iv_lines(visit, ctx)),

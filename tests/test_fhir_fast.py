@@ -317,10 +317,19 @@ def _mutate(resource: Json, rng: random.Random) -> Json:
                 ]
             )
             item: Json = {"resourceType": kind, "id": "c1"}
-            if rng.random() < 0.5 and doc.get("contained"):
-                doc["contained"][0]["resourceType"] = kind
+            contained = doc.get("contained")
+            # an earlier mutation may have turned the list or its first item into a scalar
+            if (
+                rng.random() < 0.5
+                and isinstance(contained, list)
+                and contained
+                and (isinstance(contained[0], dict))
+            ):
+                contained[0]["resourceType"] = kind
+            elif isinstance(contained, list):
+                contained.append(item)
             else:
-                doc.setdefault("contained", []).append(item)
+                doc["contained"] = [item]
         elif op == 6 and lists:  # nested null in a list
             target = rng.choice(lists)
             target.insert(rng.randint(0, len(target)), None)

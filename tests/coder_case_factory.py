@@ -719,6 +719,28 @@ def cases() -> list[Case]:
     )
     add(
         "setting",
+        "medicare_clinic_paid_drug_takes_jz",
+        request(
+            [administration("ma-1", ketorolac_30(), 30, "mg")],
+            location=pos_location("22", "Hospital outpatient clinic, on campus"),
+        ),
+        [inj(claim="institutional"), line("J1885", 2, ("JZ",), claim="institutional", ndc=KET30)],
+        f"{S_OPPS}; J1885 is separately paid (Addendum B SI K1) from a single-dose vial: JZ "
+        f"({S_JWJZ})",
+    )
+    add(
+        "setting",
+        "medicare_clinic_packaged_drug_no_jz",
+        request(
+            [administration("ma-1", ceftriaxone(), 1, "g")],
+            location=pos_location("22", "Hospital outpatient clinic, on campus"),
+        ),
+        [inj(claim="institutional"), line("J0696", 4, claim="institutional", ndc=CEF)],
+        f"{S_OPPS}; J0696 is packaged (SI N): JW/JZ do not apply to packaged OPPS drugs "
+        "(CMS JW/JZ FAQs)",
+    )
+    add(
+        "setting",
         "inpatient_stay",
         request(
             [administration("ma-1", ceftriaxone(), 1, "g")],

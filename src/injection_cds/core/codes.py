@@ -363,6 +363,9 @@ CPT_HOSPITAL_CLINIC_VISIT = "G0463"  # HCPCS: hospital outpatient clinic visit (
 # OPPS payment status indicators (Addendum B): packaged drugs are N, separately paid K/G.
 OPPS_PACKAGED = frozenset({"N"})
 OPPS_SEPARATELY_PAID = frozenset({"K", "K1", "G"})
+# The services' own status indicators when the drug quarter does not carry them: OPPS
+# Addendum B, CY 2025 October update (shared/data/cms/addendum-b-2025q4.csv).
+OPPS_SERVICE_STATUS: dict[str, str] = {"96372": "Q1", "G0463": "J2"}
 
 # --- erythropoiesis-stimulating agents (NCD 110.21) -----------------------------------------
 MODIFIER_ESA_CHEMOTHERAPY = "EA"  # anaemia from anti-cancer chemotherapy

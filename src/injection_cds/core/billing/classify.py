@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from injection_cds.core import codes
 from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import PayerProfile, RuleContext
@@ -117,11 +119,11 @@ def sad_listing(administration: Administration, visit: VisitFacts, ctx: RuleCont
     return next((item for item in sorted(own) if item in text), None)
 
 
-def status_indicator(code: str, ctx: RuleContext) -> str | None:
-    """The OPPS status indicator (Addendum B) of a code, when the reference data has it."""
-    lookup = getattr(ctx.catalog, "status_indicator", None)
-    found = lookup(code) if callable(lookup) else None
-    return found if isinstance(found, str) and found else None
+def status_indicator(code: str, ctx: RuleContext, day: date | None = None) -> str | None:
+    """The OPPS status indicator (Addendum B) of a code in the quarter of the date of service."""
+    quarter = ctx.catalog.at(day).quarter
+    found = quarter.status_indicator(code.upper()) if quarter is not None else None
+    return found or codes.OPPS_SERVICE_STATUS.get(code.upper())
 
 
 def is_antineoplastic(drug: Drug | None, catalog: DrugCatalog) -> bool:

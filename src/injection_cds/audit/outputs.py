@@ -17,6 +17,7 @@ import orjson
 from injection_cds.audit.aggregate import Totals
 from injection_cds.audit.worker import GroupResult
 from injection_cds.rules import load_rules
+from injection_cds.spreadsheet import safe_row
 
 WORKLIST_COLUMNS = (
     "encounter",
@@ -80,7 +81,7 @@ class Outputs:
                 plain(finding.message),
                 fix,
             )
-            self._csv.writerow(row)
+            self._csv.writerow(safe_row(row))  # charted text is never a formula
             record: dict[str, Any] = {
                 "encounter": group.encounter,
                 "resource": finding.resource,

@@ -22,12 +22,41 @@ def local_base_url() -> str:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
 @click.option("--timeout", default=30, show_default=True, type=int, help="Worker timeout (s).")
-def serve(host: str, port: int, workers: int, config_file: str | None, timeout: int) -> None:
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Per worker."
+)
+@click.option(
+    "--worker-class",
+    type=click.Choice(["gthread", "sync"]),
+    default="gthread",
+    show_default=True,
+    help="gunicorn worker model (README: Operations).",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    config_file: str | None,
+    timeout: int,
+    threads: int,
+    worker_class: str,
+) -> None:
     """Run the service under gunicorn (a production WSGI server)."""
-    from injection_cds.web.server import run_gunicorn
+    from injection_cds.web.server import StartupError, run_gunicorn
 
     try:
-        load_config(config_file=config_file)  # fail fast, before forking workers
+        load_config(config_file=config_file)  # fail fast, before anything is opened
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
-    run_gunicorn(host=host, port=port, workers=workers, config_file=config_file, timeout=timeout)
+    try:
+        run_gunicorn(
+            host=host,
+            port=port,
+            workers=workers,
+            config_file=config_file,
+            timeout=timeout,
+            threads=threads,
+            worker_class=worker_class,
+        )
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None

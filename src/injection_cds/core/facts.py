@@ -458,8 +458,15 @@ def concept(raw: Any) -> Concept | None:
     return Concept(codings, text)
 
 
+# No dose, strength or volume reaches a billion units; a value at or beyond it (1e308, a
+# 30-digit number) is a charting or interface error. Read as "no usable value" (the rules
+# then say the value is missing), it can never reach billing arithmetic such as
+# Decimal.quantize, which fails beyond the context's precision.
+_QUANTITY_LIMIT_EXPONENT = 9  # |value| < 10**9
+
+
 def quantity(raw: Any) -> Quantity | None:
-    """A Quantity from JSON, or None."""
+    """A Quantity from JSON, or None; a value out of any sane range counts as absent."""
     if not isinstance(raw, Mapping):
         return None
     value = raw.get("value")
@@ -467,6 +474,10 @@ def quantity(raw: Any) -> Quantity | None:
     try:
         number = Decimal(str(value)) if value is not None else None
     except InvalidOperation:
+        number = None
+    if number is not None and (
+        not number.is_finite() or (number and number.adjusted() >= _QUANTITY_LIMIT_EXPONENT)
+    ):
         number = None
     if number is None and not raw.get("unit") and not raw.get("code"):
         return None

@@ -23,6 +23,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from injection_cds.spreadsheet import safe_row
 from injection_cds.store.ledger import Store
 
 TOP_REASONS = 3
@@ -108,6 +109,12 @@ def _summaries() -> dict[str, str]:
     return {code: rule.summary for code, rule in load_rules().items()}
 
 
+def _own_reason_displays() -> dict[tuple[str | None, str | None], str]:
+    from injection_cds.protocol.cards import OVERRIDE_REASONS
+
+    return {(r["system"], r["code"]): r["display"] for r in OVERRIDE_REASONS}
+
+
 def build_report(
     store: Store,
     since: datetime | None = None,
@@ -117,8 +124,12 @@ def build_report(
 ) -> Report:
     """The report of every rule that issued a card since ``since``."""
     reasons: dict[str, list[ReasonStat]] = defaultdict(list)
+    own = _own_reason_displays()
     for row in store.override_reasons(since):
-        reasons[row.rule_code].append(ReasonStat(row.system, row.code, row.display, row.count))
+        # The service's own codes show its own display (clients such as the CDS Hooks
+        # sandbox send the code alone); other codings keep what the client sent.
+        display = own.get((row.system, row.code), row.display)
+        reasons[row.rule_code].append(ReasonStat(row.system, row.code, display, row.count))
     summaries = _summaries()
     rules = []
     for counts in store.rule_counts(since):
@@ -194,7 +205,8 @@ def report_csv(report: Report) -> str:
     for r in report.rules:
         rate = "" if r.override_rate is None else f"{r.override_rate:.4f}"
         reasons = "; ".join(f"{x.label} ({x.count})" for x in r.top_reasons)
-        writer.writerow([r.rule_code, r.shown, r.accepted, r.overridden, rate, reasons])
+        # Reason labels come from clients (display text): never a formula in a spreadsheet.
+        writer.writerow(safe_row([r.rule_code, r.shown, r.accepted, r.overridden, rate, reasons]))
     return out.getvalue()
 
 

@@ -1,5 +1,15 @@
 """Run the Flask app under gunicorn, in process (no shell, no generated config file).
 
+The worker model is gunicorn's ``gthread``: each worker process serves up to ``threads``
+requests at once, and gunicorn (23+) hands a connection back to its poller when no data
+arrives for a while, so a slow client holds neither a worker nor a thread (measured in
+``bench/slow_clients.py``; README "Operations"). Errors gunicorn answers itself (a malformed
+request line, a URI or header over its limits) are FHIR OperationOutcomes too, naming no
+request value.
+
+The app is built before gunicorn starts: a configuration or database that cannot be used
+stops ``injection-cds serve`` at once with a one-line reason (``StartupError``).
+
 The app is built once in the master (``preload_app``), warmed up (in-process calls of each
 service on the shipped requests in ``warmup/``, so the FHIR models, rules and templates are
 imported and built before the fork) and then frozen for the garbage collector (``gc.freeze``): the
@@ -12,12 +22,19 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import socket
 from importlib import resources
 from typing import Any
 
+import gunicorn.util
+import orjson
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from sqlalchemy.exc import SQLAlchemyError
 
+from injection_cds.config import ConfigError
+from injection_cds.protocol.errors import Issue, operation_outcome
+from injection_cds.store.guard import describe
 from injection_cds.web.factory import create_app
 
 log = logging.getLogger("injection_cds")
@@ -57,10 +74,35 @@ def freeze_for_fork() -> None:
     gc.freeze()
 
 
+class StartupError(Exception):
+    """The service cannot start; the message is one line saying why."""
+
+
+def build_app(config_file: str | None) -> Flask:
+    """The app, or ``StartupError`` naming the configuration or database problem."""
+    try:
+        return create_app(config_file=config_file)
+    except ConfigError as exc:
+        raise StartupError(f"configuration: {exc}") from None
+    except (SQLAlchemyError, OSError) as exc:
+        raise StartupError(f"cannot open the ledger database ({describe(exc)})") from None
+
+
+def _write_operation_outcome(sock: socket.socket, status: int, reason: str, mesg: str) -> None:
+    """The answers gunicorn gives itself, as OperationOutcomes (``mesg`` may quote the request)."""
+    issue = Issue(f"{status} {reason}: the request could not be read", None, "invalid")
+    body = orjson.dumps(operation_outcome([issue]))
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/fhir+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any], config_file: str | None) -> None:
+    def __init__(self, options: dict[str, Any], app: Flask) -> None:
         self.options = options
-        self.config_file_path = config_file
+        self.application = app
         super().__init__()
 
     def load_config(self) -> None:
@@ -68,23 +110,36 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        app = create_app(config_file=self.config_file_path)
-        warm_up(app)
-        freeze_for_fork()
-        return app
+        return self.application
 
 
 def run_gunicorn(
-    *, host: str, port: int, workers: int, config_file: str | None, timeout: int = 30
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    config_file: str | None,
+    timeout: int = 30,
+    threads: int = 8,
+    worker_class: str = "gthread",
 ) -> None:
-    """Serve until stopped. The app is built once in the master, then forked (fast start)."""
+    """Serve until stopped. The app is built once in the master, then forked (fast start).
+
+    Raises ``StartupError`` before anything is forked when the app cannot be built.
+    """
+    app = build_app(config_file)
+    warm_up(app)
+    freeze_for_fork()
+    gunicorn.util.write_error = _write_operation_outcome  # this process's gunicorn only
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
+        "worker_class": worker_class,
+        "threads": threads,
         "preload_app": True,
         "timeout": timeout,
         "accesslog": None,  # the app logs its own request lines, without PHI
         "errorlog": "-",
         "loglevel": "info",
     }
-    _Gunicorn(options, config_file).run()
+    _Gunicorn(options, app).run()

@@ -46,6 +46,7 @@ Json = Mapping[str, Any]
 InjectableCheck = Callable[[Drug], bool]
 
 _SURGICAL_PROCEDURE_CATEGORY = "387713003"  # SNOMED "Surgical procedure"
+_NAME_IDENTIFIER_SUFFIX = "medication-name"  # a local identifier system that names the drug
 
 
 class ResourceIndex:
@@ -152,11 +153,11 @@ def drug_facts(owner: Json, index: ResourceIndex) -> Drug | None:
         item = concept(ingredient.get("itemCodeableConcept"))
         if item is None:
             inner = index.resolve(reference_of(ingredient.get("itemReference")), medication)
-            item = concept(inner.get("code")) if inner else None
+            item = medication_concept(inner) if inner else None
         if item is not None:
             ingredients.append(item)
     return Drug(
-        concept=concept(medication.get("code")),
+        concept=medication_concept(medication),
         reference=reference,
         resolved=True,
         form=concept(medication.get("form")),
@@ -165,6 +166,27 @@ def drug_facts(owner: Json, index: ResourceIndex) -> Drug | None:
         ingredients=tuple(ingredients),
         strength=_strength(medication),
     )
+
+
+def medication_concept(medication: Json) -> Concept | None:
+    """``Medication.code``, named by a local name identifier when the code has no text.
+
+    MIMIC keeps the drug's name in ``identifier`` (system ``.../mimic-medication-name``) and
+    only the NDC in ``code``; the name is what a coder reads next to the NDC.
+    """
+    found = concept(medication.get("code"))
+    if found is not None and (found.text or any(c.display for c in found.codings)):
+        return found
+    names = [
+        i.get("value")
+        for i in medication.get("identifier") or ()
+        if isinstance(i, Mapping)
+        and isinstance(i.get("value"), str)
+        and str(i.get("system") or "").endswith(_NAME_IDENTIFIER_SUFFIX)
+    ]
+    if not names:
+        return found
+    return Concept(found.codings if found else (), names[0])
 
 
 def _strength(medication: Json) -> Strength | None:

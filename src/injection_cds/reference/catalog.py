@@ -213,7 +213,13 @@ class DrugCatalog:
         dialysis for end-stage renal disease (N18.6, Z99.2), else the non-ESRD code; the
         HepaGam B pair by route. Entries no rule decides are returned as they are.
         """
-        if not entry.alternatives or entry.hcpcs is None:
+        if entry.hcpcs is None:
+            return entry
+        for choice in self.choices.values():
+            if choice.replaces == entry.hcpcs and route in choice.routes:
+                chosen = self._code_entry(choice.code, entry.found_by, entry.ndc11) or entry
+                return replace(chosen, alternatives=(), decided_by=choice)
+        if not entry.alternatives:
             return entry
         wanted = {"esrd-dialysis" if esrd_on_dialysis else "not-esrd-dialysis"}
         if route is not None:
@@ -263,18 +269,25 @@ class DrugCatalog:
                 )
             else:
                 return None
+        package = quarter.package(ndc11, code) if quarter is not None and ndc11 else None
+        if curated is None and package is not None:
+            curated = self._curated_by_name(package.drug_name)  # flags: vaccine kind, SAD
+        vaccine = is_vaccine_product_code(code)
         base = curated or CatalogEntry(
             name=(facts.description.lower() if facts and facts.description else code),
             hcpcs=code,
             amount=None,
             unit=None,
             antineoplastic=code.startswith("J9"),
+            vaccine=vaccine,
+            vaccine_kind=codes.VACCINE_OTHER if vaccine else None,
             source="CMS ASP files",
         )
         dosage = facts.dosage if facts is not None else None
-        package = quarter.package(ndc11, code) if quarter is not None and ndc11 else None
         return replace(
             base,
+            hcpcs=code,
+            vaccine=base.vaccine or vaccine,
             amount=dosage.amount if dosage else base.amount,
             unit=dosage.unit if dosage else base.unit,
             up_to=(dosage.kind == UP_TO if dosage else False) or base.up_to,
@@ -350,10 +363,13 @@ class DrugCatalog:
     def _by_ndc(self, drug: Drug, ndcs: list[str]) -> CatalogEntry | None:
         quarter = self.quarter
         own = set(drug_ndc11s(drug, with_order=False))
-        for ndc in ndcs:
+        for at, ndc in enumerate(ndcs):
             how = "ndc" if ndc in own else "order-ndc"
-            if quarter is not None and quarter.codes_for_ndc(ndc):
-                return self._codes_entry(quarter.codes_for_ndc(ndc), how, ndc)
+            found = quarter.codes_for_ndc(ndc) if quarter is not None else ()
+            if found and at + 1 < len(ndcs) and set(found) <= DILUENT_CODES:
+                continue  # the saline or dextrose of a mix: the drug is another ingredient
+            if found:
+                return self._codes_entry(found, how, ndc)
             if ndc in self.ndc_to_hcpcs:
                 code = self.ndc_to_hcpcs[ndc]
                 return self._code_entry(code, how, ndc) or CatalogEntry(
@@ -363,6 +379,15 @@ class DrugCatalog:
             found = quarter.codes_for_product(ndc) if quarter is not None else ()
             if found:
                 return self._codes_entry(found, "product-ndc", None)
+        return None
+
+    def _curated_by_name(self, text: str) -> CatalogEntry | None:
+        tokens = _NAME_WORD.findall(text.lower())
+        for length in self._name_lengths:
+            for start in range(len(tokens) - length + 1):
+                found = self._by_name.get(" ".join(tokens[start : start + length]))
+                if found is not None:
+                    return found
         return None
 
     def _with_quarter(self, entry: CatalogEntry, found_by: str) -> CatalogEntry:
@@ -375,18 +400,17 @@ class DrugCatalog:
             return None
         if _NOT_BILLED.search(text):
             return None  # a flush is part of the administration, not a drug line
-        tokens = _NAME_WORD.findall(text)
-        for length in self._name_lengths:
-            for start in range(len(tokens) - length + 1):
-                found = self._by_name.get(" ".join(tokens[start : start + length]))
-                if found is not None:
-                    return self._with_quarter(found, "name")
+        curated = self._curated_by_name(text)
+        if curated is not None:
+            return self._with_quarter(curated, "name")
         if self.quarter is not None:
             return self._codes_entry(self.quarter.names.find(text), "name")
         return None
 
 
 _NAME_WORD = re.compile(r"[a-z0-9()\-']+")
+# Infusion solutions: in a mix they are the diluent, not the drug given (J7030-J7070).
+DILUENT_CODES = frozenset({"J7030", "J7040", "J7042", "J7050", "J7060", "J7070"})
 _NOT_BILLED = re.compile(r"\bflush", re.IGNORECASE)
 _INHALED = re.compile(r"\b(inh|inhal\w*|non-comp|comp con|comp unit|nebuliz\w*)\b")
 
@@ -404,7 +428,17 @@ def drug_ndc11s(drug: Drug, *, with_order: bool = True) -> list[str]:
     for candidate in (drug, drug.order if with_order else None):
         if candidate is None:
             continue
-        for raw in (*candidate.ndcs, *candidate.local_ndcs):
+        raws = [*candidate.ndcs, *candidate.local_ndcs]
+        for ingredient in candidate.ingredients:  # a mix: each ingredient's own NDC
+            raws.extend(ingredient.codes(codes.NDC))
+            raws.extend(
+                c.code
+                for c in ingredient.codings
+                if c.code
+                and c.system not in codes.STANDARD_DRUG_SYSTEMS
+                and codes.NDC_SHAPE.match(c.code)
+            )
+        for raw in raws:
             ndc11 = normalise_ndc(raw)
             if ndc11 and ndc11 not in found:
                 found.append(ndc11)
@@ -416,15 +450,23 @@ class CodeChoice:
     """When a code is the one to bill among an NDC's codes, and the source that says so."""
 
     code: str
-    when: str  # esrd-dialysis | not-esrd-dialysis | route-im | route-iv
+    when: str  # esrd-dialysis | not-esrd-dialysis | route-im | route-iv | route-injection
     source: str
+    replaces: str | None = None  # a code the NDC maps to that this route makes the wrong one
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        """The routes a ``route-...`` choice applies to (``route-injection``: SC and IM)."""
+        if self.when == "route-injection":
+            return ("sc", "im")
+        return (self.when.removeprefix("route-"),) if self.when.startswith("route-") else ()
 
 
 @lru_cache(maxsize=1)
 def _shipped_choices() -> dict[str, CodeChoice]:
     text = resources.files("injection_cds.reference.data").joinpath(_CHOICES).read_text("utf-8")
     return {
-        row["code"]: CodeChoice(row["code"], row["when"], row["source"])
+        row["code"]: CodeChoice(row["code"], row["when"], row["source"], row["replaces"] or None)
         for row in csv.DictReader(text.splitlines())
     }
 

@@ -46,11 +46,16 @@ _TOO_GENERAL = _word_set(
     complex antihemophilic toxoid vaccine hepatitis rabies tetanus botulinum infusion"""
 )
 _MAX_WORDS = 4
+_STRENGTH = re.compile(r"^\d+(mg|mcg|ml|g|gm|u|units?|iu|meq|mu)$")  # "40mg" in a description
 
 
 def words(text: str) -> list[str]:
     """Lower-case word tokens without form and packaging words or bare numbers."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in FORM_WORDS and not t.isdigit()]
+    return [
+        t
+        for t in _TOKEN.findall(text.lower())
+        if t not in FORM_WORDS and not t.isdigit() and not _STRENGTH.match(t)
+    ]
 
 
 def exact_key(text: str) -> str:

@@ -26,6 +26,8 @@ from injection_cds.core.facts import Administration, VisitFacts
 from injection_cds.core.units import NDC_UNKNOWN_NOTE, Units, billing_units, ndc_quantity
 from injection_cds.reference.catalog import CatalogEntry
 
+_ROUTE_WORD = {RouteKind.INTRAMUSCULAR: "im", RouteKind.SUBCUTANEOUS: "sc"}
+
 
 def drug_entry(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
@@ -44,7 +46,9 @@ def drug_entry(
     if visit.encounter is not None:
         diagnoses.update(c for d in visit.encounter.diagnoses for c in d.icd10cm_codes())
     kind = administration.effective_route_kind
-    route = "im" if kind == RouteKind.INTRAMUSCULAR else ("iv" if kind in codes.IV_ROUTES else None)
+    route = _ROUTE_WORD.get(kind) if kind is not None else None
+    if kind in codes.IV_ROUTES:
+        route = "iv"
     return catalog.decide(
         entry,
         esrd_on_dialysis=bool(diagnoses & codes.ICD10_ESRD_ON_DIALYSIS),

@@ -28,7 +28,9 @@ from injection_cds.reference.names import NameIndex
 ROOT = Path(__file__).resolve().parents[1]
 CMS = ROOT.parent / "shared" / "data" / "cms"
 SHIPPED = "cms-2026q1.json.gz"
-MIMIC_NDC = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication-ndc"
+MIMIC = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication"
+MIMIC_NDC = f"{MIMIC}-ndc"
+UCUM = codes.UCUM
 
 
 def _cms() -> Path:
@@ -278,3 +280,99 @@ def test_the_build_command_refuses_an_incomplete_set(tmp_path: Path) -> None:
     (only / "x.csv").write_bytes((_cms() / "asp-pricing-2026q1.csv").read_bytes())
     result = CliRunner().invoke(main, ["reference", "build", str(only), "--out", str(tmp_path)])
     assert result.exit_code != 0 and "missing CMS file(s): crosswalk, opps" in result.output
+
+
+# --- the hooks: the encounter's orders prefetched, an NDC-only drug, the order standing in ---
+def _mimic_style_request() -> dict[str, Any]:
+    """A charting call whose administration names only a formulary code, with no route or
+    dose: the NDC, route and dose are on the order and its Medication (as MIMIC charts)."""
+    from injection_cds.devtools.synthetic import hook_request
+
+    body = hook_request("injection-charting", seed=11, n_administrations=1)
+    bundle = body["context"]["medicationAdministrations"]
+    administration = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationAdministration"
+    )
+    for key in ("medicationReference", "dosage"):
+        administration.pop(key, None)
+    administration["medicationCodeableConcept"] = {
+        "coding": [{"system": f"{MIMIC}-formulary-drug-cd", "code": "ENOX40I"}]
+    }
+    administration["request"] = {"reference": "MedicationRequest/order-1"}
+    bundle["entry"] = [{"resource": administration}]
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "order-1",
+        "status": "completed",
+        "intent": "order",
+        "subject": administration["subject"],
+        "medicationReference": {"reference": "Medication/med-ndc"},
+        "dosageInstruction": [
+            {
+                "route": {"coding": [{"system": codes.SNOMED, "code": "34206005"}]},
+                "doseAndRate": [
+                    {"doseQuantity": {"value": 40, "unit": "mg", "system": UCUM, "code": "mg"}}
+                ],
+            }
+        ],
+    }
+    medication = {
+        "resourceType": "Medication",
+        "id": "med-ndc",
+        "code": {"coding": [{"system": MIMIC_NDC, "code": "00075062040"}]},
+    }
+    encounter = body["prefetch"]["encounter"]
+    encounter["class"] = {
+        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+        "code": "AMB",
+    }
+    encounter.pop("location", None)  # an office visit (place of service 11)
+    body["prefetch"]["medicationRequests"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": order, "search": {"mode": "match"}},
+            {"resource": medication, "search": {"mode": "include"}},
+        ],
+    }
+    return body
+
+
+def test_services_prefetch_the_encounters_orders_with_their_medications() -> None:
+    from injection_cds.protocol.services import load_services
+
+    for service in ("injection-charting", "injection-discharge"):
+        keys = {k.key: k for k in load_services()[service].prefetch}
+        query = keys["medicationRequests"].query
+        assert query.startswith("MedicationRequest?encounter={{context.encounterId}}")
+        assert "_include=MedicationRequest:medication" in query
+
+
+def test_the_orders_ndc_route_and_dose_bill_the_drug_through_the_hook() -> None:
+    from injection_cds.protocol.pipeline import call_service
+
+    result = call_service(
+        "injection-charting", _mimic_style_request(), ctx=RuleContext(), base_url="https://x"
+    )
+    by_rule = {f.rule: f for f in result.findings}
+    lines = by_rule["BIL001"].data["lines"]
+    drug = next(line for line in lines if line["code"] != "96372")
+    assert (drug["code"], drug["units"], drug["ndc"]) == ("J1650", 4, "00075062040")
+    assert (drug["ndcUnit"], drug["ndcQuantity"]) == ("ML", 0.4)
+    assert "BIL011" not in by_rule
+    assert "DOC001" in by_rule  # the administration itself still lacks its route
+
+
+def test_an_ndc_only_drug_without_route_is_an_injection_and_gets_its_findings() -> None:
+    from injection_cds.protocol.pipeline import call_service
+
+    body = _mimic_style_request()
+    administration = body["context"]["medicationAdministrations"]["entry"][0]["resource"]
+    administration.pop("request")
+    administration["medicationCodeableConcept"] = {
+        "coding": [{"system": MIMIC_NDC, "code": "00075062040"}]
+    }
+    result = call_service("injection-charting", body, ctx=RuleContext(), base_url="https://x")
+    assert "DOC001" in {f.rule for f in result.findings}

@@ -88,6 +88,8 @@ def hook_request(
         "chargeItems": _bundle("searchset", visit["charge_items"]),
         "patient": visit["patient"],
     }
+    if service != SERVICE_ORDER_SIGN:  # the encounter's orders, as services.json prefetches
+        prefetch["medicationRequests"] = _bundle("searchset", visit.get("orders") or [])
     if service == SERVICE_CHARTING:
         context["medicationAdministrations"] = _bundle(
             "collection", visit["administrations"] + visit["medications"]

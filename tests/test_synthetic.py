@@ -68,8 +68,10 @@ def test_hook_requests_are_whole_and_valid(service: str, contained: bool) -> Non
     keys = {"encounter", "conditions", "coverage", "chargeItems", "patient"}
     if service == "injection-discharge":
         keys.add("medicationAdministrations")
+    if service != "injection-order-sign":
+        keys.add("medicationRequests")  # the encounter's orders, as services.json prefetches
     assert set(prefetch) == keys
-    for key in ("conditions", "coverage", "chargeItems"):
+    for key in ("conditions", "coverage", "chargeItems", *({"medicationRequests"} & keys)):
         assert prefetch[key]["type"] == "searchset"
     for name, value in (*context.items(), *prefetch.items()):
         if isinstance(value, dict):

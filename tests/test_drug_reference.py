@@ -7,6 +7,7 @@ folder is not there.
 from __future__ import annotations
 
 import gzip
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -376,3 +377,103 @@ def test_an_ndc_only_drug_without_route_is_an_injection_and_gets_its_findings() 
     }
     result = call_service("injection-charting", body, ctx=RuleContext(), base_url="https://x")
     assert "DOC001" in {f.rule for f in result.findings}
+
+
+# --- what it pays ------------------------------------------------------------------------------
+def _medicare_line(ndc: str, dose_mg: int, date: str = "2026-02-03T10:00:00Z") -> Any:
+    administration = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-1",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": codes.NDC, "code": ndc}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": date,
+        "dosage": {
+            "route": {"coding": [{"system": codes.SNOMED, "code": "34206005"}]},
+            "dose": {"value": dose_mg, "unit": "mg", "system": UCUM, "code": "mg"},
+        },
+    }
+    coverage = {
+        "resourceType": "Coverage",
+        "id": "cov",
+        "status": "active",
+        "type": {"coding": [{"system": codes.PAYMENT_TYPOLOGY, "code": "1"}]},
+        "beneficiary": {"reference": "Patient/p"},
+        "payor": [{"reference": "Organization/medicare"}],
+    }
+    visit = visit_facts(
+        "encounter-discharge",
+        ResourceIndex([administration, coverage]),
+        administrations=[administration],
+    )
+    return visit, drug_line(visit.administrations[0], visit, RuleContext())
+
+
+def test_medicare_line_names_its_part_b_limit_and_file() -> None:
+    visit, line = _medicare_line("00075-0620-40", 40)
+    assert visit.payer.payer_class == codes.PAYER_CLASS_MEDICARE
+    assert (line.code, line.units) == ("J1650", 4)
+    assert line.payment == (
+        "Part B limit $2.13 = 4 × $0.533 (ASP + 6 %, January 2026 file asp-pricing-2026q1.csv)"
+    )
+    assert line.reference == "CMS 2026Q1 (asp-crosswalk-2026q1.csv)"
+
+
+# --- another quarter, loaded without a release ---------------------------------------------
+JANUARY = "January 1, 2026 through March 31, 2026"
+OCTOBER = "October 1, 2025 through December 31, 2025"
+ENOXAPARIN = "J1650,Inj enoxaparin sodium,10 MG,"
+
+
+def _older_quarter(folder: Path) -> Path:
+    """The real files re-dated as October 2025 in last year's layout (``_2025_CODE``, another
+    preamble line), with J1650's limit changed, as a newly downloaded quarter would differ."""
+    folder.mkdir()
+    crosswalk = (_cms() / "asp-crosswalk-2026q1.csv").read_bytes().decode("latin-1")
+    crosswalk = (
+        crosswalk.replace("January 2026 ASP", "October 2025 ASP")
+        .replace(JANUARY, OCTOBER)
+        .replace("_2026_CODE", "_2025_CODE")
+    )
+    crosswalk = "Extra preamble line\n" + crosswalk
+    (folder / "crosswalk.csv").write_bytes(crosswalk.encode("latin-1"))
+    pricing = (_cms() / "asp-pricing-2026q1.csv").read_bytes().decode("latin-1")
+    pricing = pricing.replace(JANUARY, OCTOBER).replace(ENOXAPARIN + "0.533", ENOXAPARIN + "0.611")
+    (folder / "pricing.csv").write_bytes(pricing.encode("latin-1"))
+    (folder / "addendum-b.csv").write_bytes((_cms() / "addendum-b-2025q4.csv").read_bytes())
+    return folder
+
+
+def test_loading_another_quarter_is_used_for_its_dates_of_service(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from injection_cds.cli.main import main
+    from injection_cds.reference.settings import rule_context_from_config
+
+    files = _older_quarter(tmp_path / "download")
+    config = tmp_path / "config.toml"
+    config.write_text(f'instance_dir = "{tmp_path / "instance"}"\n')
+    result = CliRunner().invoke(main, ["reference", "load", str(files), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "instance" / "reference" / "cms-2025q4.json.gz").exists()
+    catalog = rule_context_from_config({"instance_dir": str(tmp_path / "instance")}).catalog
+    assert [q.label for q in catalog.quarters] == ["2025Q4", "2026Q1"]
+    older = catalog.at(date(2025, 11, 15)).by_hcpcs("J1650")
+    newer = catalog.at(date(2026, 2, 3)).by_hcpcs("J1650")
+    assert older is not None and newer is not None
+    assert (older.quarter, older.payment_limit) == ("2025Q4", Decimal("0.611"))
+    assert (newer.quarter, newer.payment_limit) == ("2026Q1", Decimal("0.533"))
+    shown = CliRunner().invoke(main, ["reference", "show", "--config", str(config)])
+    assert "2025Q4: 2025-10-01 to 2025-12-31" in shown.output
+
+
+def test_the_billing_line_says_the_quarter_of_its_date_of_service(tmp_path: Path) -> None:
+    from injection_cds.reference.build import encode, read_files
+    from injection_cds.reference.drugref import read_quarter
+
+    older = read_quarter(encode(read_files([_older_quarter(tmp_path / "download")])))
+    ctx = RuleContext(catalog=DrugCatalog.shipped().with_quarters((older,)))
+    visit, _ = _medicare_line("00075-0620-40", 40, "2025-11-15T10:00:00Z")
+    line = drug_line(visit.administrations[0], visit, ctx)
+    assert line.reference == "CMS 2025Q4 (crosswalk.csv)"
+    assert line.payment is not None and "$0.611" in line.payment and "October 2025" in line.payment

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from injection_cds.config import ConfigError
 from injection_cds.core.context import RuleContext
 from injection_cds.reference.billing_config import context_from_config
+from injection_cds.reference.drugref import DrugQuarter, read_quarter
 
 
 def rule_context_from_config(config: Mapping[str, Any]) -> RuleContext:
@@ -17,6 +20,26 @@ def rule_context_from_config(config: Mapping[str, Any]) -> RuleContext:
     at start-up, not a failure on the first request.
     """
     try:
-        return context_from_config(config.get("billing") or {})
+        ctx = context_from_config(config.get("billing") or {})
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError(f"billing: {exc}") from None
+    loaded_dir = loaded_quarters_dir(config)
+    try:
+        quarters = read_loaded_quarters(loaded_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"reference data in {loaded_dir}: {exc}") from None
+    if not quarters:
+        return ctx
+    return dataclasses.replace(ctx, catalog=ctx.catalog.with_quarters(quarters))
+
+
+def loaded_quarters_dir(config: Mapping[str, Any]) -> Path:
+    """Where ``injection-cds reference load`` puts quarters: ``<instance_dir>/reference``."""
+    return Path(str(config.get("instance_dir") or "instance")) / "reference"
+
+
+def read_loaded_quarters(folder: Path) -> tuple[DrugQuarter, ...]:
+    """Every quarter loaded into the folder (``cms-<quarter>.json.gz``), oldest first."""
+    if not folder.is_dir():
+        return ()
+    return tuple(read_quarter(path.read_bytes()) for path in sorted(folder.glob("cms-*.json.gz")))

@@ -42,6 +42,12 @@ def _line_text(line: ChargeLine) -> str:
     return text
 
 
+def _reference_sentence(lines: list[ChargeLine]) -> str:
+    """Which CMS quarter the drug codes, units and figures were read in."""
+    used = [r for r in dict.fromkeys(line.reference for line in lines) if r]
+    return f" Drug data: {', '.join(used)}." if used else ""
+
+
 def _lines_finding(rule: str, severity: Severity, lines: list[ChargeLine], message: str) -> Finding:
     services = [s for line in lines for s in line.services]
     return Finding(
@@ -53,7 +59,8 @@ def _lines_finding(rule: str, severity: Severity, lines: list[ChargeLine], messa
         + " "
         + "; ".join(_line_text(line) for line in lines)
         + "."
-        + "".join(f" \\*{note}." for note in dict.fromkeys(ln.ndc_note for ln in lines) if note),
+        + "".join(f" \\*{note}." for note in dict.fromkeys(ln.ndc_note for ln in lines) if note)
+        + _reference_sentence(lines),
         data={"lines": lines_json(lines), "resources": list(dict.fromkeys(services))},
     )
 

@@ -92,7 +92,17 @@ def drug_line(administration: Administration, visit: VisitFacts, ctx: RuleContex
         note=note,
         ndc_note=ndc_note,
         payment=payment_text(entry, units.units, visit, ctx) if entry is not None else None,
+        reference=reference_text(entry, ctx),
     )
+
+
+def reference_text(entry: CatalogEntry | None, ctx: RuleContext) -> str | None:
+    """``CMS 2026Q1 (asp-crosswalk-2026q1.csv)``: the quarter the drug's code was read in."""
+    if entry is None or entry.quarter is None:
+        return None
+    quarter = next((q for q in ctx.catalog.quarters if q.label == entry.quarter), None)
+    crosswalk = quarter.files.get("crosswalk") if quarter is not None else None
+    return f"CMS {entry.quarter}" + (f" ({crosswalk.name})" if crosswalk else "")
 
 
 def _joined(first: str | None, second: str) -> str:

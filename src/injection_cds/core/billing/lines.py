@@ -27,6 +27,7 @@ class ChargeLine:
     note: str | None = None
     ndc_note: str | None = None  # a caveat on the NDC quantity, shown once per card
     payment: str | None = None  # Part B payment limit or OPPS status, naming its file
+    reference: str | None = None  # the CMS quarter (and file) the drug's code came from
     claim: str = codes.CLAIM_PROFESSIONAL  # codes.CLAIM_KINDS: CMS-1500/837P or UB-04/837I
 
     def as_json(self) -> dict[str, Any]:

@@ -477,3 +477,40 @@ def test_the_billing_line_says_the_quarter_of_its_date_of_service(tmp_path: Path
     line = drug_line(visit.administrations[0], visit, ctx)
     assert line.reference == "CMS 2025Q4 (crosswalk.csv)"
     assert line.payment is not None and "$0.611" in line.payment and "October 2025" in line.payment
+
+
+# --- codes valid on the date of service (BIL015) ---------------------------------------------
+def test_a_deleted_code_on_a_charge_item_is_flagged_with_its_replacement() -> None:
+    from injection_cds.protocol.pipeline import call_service
+
+    body = _mimic_style_request()
+    item = {
+        "resourceType": "ChargeItem",
+        "id": "ci-1",
+        "status": "billable",
+        "code": {"coding": [{"system": codes.HCPCS, "code": "J1040"}]},
+        "subject": {"reference": f"Patient/{body['context']['patientId']}"},
+        "context": {"reference": f"Encounter/{body['context']['encounterId']}"},
+    }
+    body["prefetch"]["chargeItems"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": item, "search": {"mode": "match"}}],
+    }
+    result = call_service("injection-charting", body, ctx=RuleContext(), base_url="https://x")
+    flagged = [f for f in result.findings if f.rule == "BIL015"]
+    assert len(flagged) == 1 and flagged[0].element == "ChargeItem.code"
+    assert flagged[0].data == {"code": "J1040", "quarter": "2026Q1", "replacedBy": "J1010"}
+    assert "deleted on 2024-04-01: bill J1010" in flagged[0].message
+
+
+def test_a_code_the_quarter_lists_is_not_flagged() -> None:
+    from injection_cds.protocol.pipeline import call_service
+
+    body = _mimic_style_request()
+    administration = body["context"]["medicationAdministrations"]["entry"][0]["resource"]
+    administration["medicationCodeableConcept"] = {
+        "coding": [{"system": codes.HCPCS, "code": code} for code in ("J1650", "J3490")]
+    }
+    result = call_service("injection-charting", body, ctx=RuleContext(), base_url="https://x")
+    assert "BIL015" not in {f.rule for f in result.findings}

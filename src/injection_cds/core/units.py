@@ -240,9 +240,9 @@ NDC_MG_NOTE = (
     "for powders and ML for liquids"
 )
 NDC_UNKNOWN_NOTE = (
-    "NDC unit and quantity cannot be known: the NDC is not in the ASP crosswalk and no "
-    "product strength is charted (Medication.ingredient.strength); give ML for a liquid or "
-    "UN per vial"
+    "NDC unit and quantity cannot be known: the ASP crosswalk has no package for this NDC "
+    "under the line's code and no product strength is charted "
+    "(Medication.ingredient.strength); give ML for a liquid or UN per vial"
 )
 
 

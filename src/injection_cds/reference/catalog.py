@@ -26,6 +26,7 @@ from injection_cds.reference.drugref import DrugQuarter, Package, is_oral, read_
 
 _SHIPPED_TABLE = "injectables.csv"
 _CHOICES = "code-choices.csv"
+_REPLACEMENTS = "code-replacements.csv"
 _IDENTIFY_CACHE_SIZE = 4096
 _RECENT_SIZE = 256
 
@@ -340,7 +341,8 @@ class DrugCatalog:
     def _identify(self, drug: Drug, ndc11: str | None) -> CatalogEntry | None:
         if drug.hcpcs:
             code = drug.hcpcs.upper()
-            return self._code_entry(code, "hcpcs") or CatalogEntry(
+            own = ndc11 or next(iter(drug_ndc11s(drug)), None)
+            return self._code_entry(code, "hcpcs", own) or CatalogEntry(
                 name=drug.name, hcpcs=code, amount=None, unit=None, found_by="hcpcs"
             )
         ndcs = ([ndc11] if ndc11 else []) + [n for n in drug_ndc11s(drug) if n != ndc11]
@@ -460,6 +462,32 @@ class CodeChoice:
         if self.when == "route-injection":
             return ("sc", "im")
         return (self.when.removeprefix("route-"),) if self.when.startswith("route-") else ()
+
+
+@dataclass(frozen=True)
+class CodeReplacement:
+    """A deleted code, the code that replaces it, and the source that says so."""
+
+    code: str
+    replaced_by: str
+    deleted: date | None
+    source: str
+
+
+@lru_cache(maxsize=1)
+def shipped_replacements() -> dict[str, CodeReplacement]:
+    """``data/code-replacements.csv``: deleted drug codes and their replacements."""
+    data = resources.files("injection_cds.reference.data")
+    text = data.joinpath(_REPLACEMENTS).read_text("utf-8")
+    return {
+        row["code"]: CodeReplacement(
+            row["code"],
+            row["replaced_by"],
+            date.fromisoformat(row["deleted"]) if row["deleted"] else None,
+            row["source"],
+        )
+        for row in csv.DictReader(text.splitlines())
+    }
 
 
 @lru_cache(maxsize=1)

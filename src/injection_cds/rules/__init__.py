@@ -18,6 +18,7 @@ RULE_MODULES = (
     "injection_cds.rules.documentation",
     "injection_cds.rules.billing",
     "injection_cds.rules.claims",
+    "injection_cds.rules.reference",
 )
 
 

@@ -28,6 +28,7 @@ _SHIPPED_TABLE = "injectables.csv"
 _CHOICES = "code-choices.csv"
 _REPLACEMENTS = "code-replacements.csv"
 _IDENTIFY_CACHE_SIZE = 4096
+_ENTRY_CACHE_SIZE = 32768  # every NDC of a quarter under each code, with room
 _RECENT_SIZE = 256
 
 
@@ -128,6 +129,11 @@ class DrugCatalog:
         default_factory=dict, repr=False, compare=False
     )
     _at: dict[str, DrugCatalog] = field(default_factory=dict, repr=False, compare=False)
+    # A code's entry is built once per (code, how found, NDC, alternatives): the catalog
+    # never changes, so identify() after the first time is dictionary accesses only.
+    _entries: dict[tuple[str, str, str | None, tuple[str, ...]], CatalogEntry | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -256,6 +262,20 @@ class DrugCatalog:
 
     def _code_entry(
         self, code: str, found_by: str, ndc11: str | None = None, others: tuple[str, ...] = ()
+    ) -> CatalogEntry | None:
+        key = (code, found_by, ndc11, others)
+        try:
+            return self._entries[key]
+        except KeyError:
+            pass
+        entry = self._new_code_entry(code, found_by, ndc11, others)
+        if len(self._entries) >= _ENTRY_CACHE_SIZE:
+            self._entries.clear()
+        self._entries[key] = entry
+        return entry
+
+    def _new_code_entry(
+        self, code: str, found_by: str, ndc11: str | None, others: tuple[str, ...]
     ) -> CatalogEntry | None:
         curated = self._by_hcpcs.get(code)
         quarter = self.quarter
@@ -401,7 +421,7 @@ class DrugCatalog:
         if not text:
             return None
         if _NOT_BILLED.search(text):
-            return None  # a flush is part of the administration, not a drug line
+            return None  # a flush is part of the administration (Pub 100-04 ch.12 §30.5)
         curated = self._curated_by_name(text)
         if curated is not None:
             return self._with_quarter(curated, "name")

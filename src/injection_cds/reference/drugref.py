@@ -189,7 +189,7 @@ def quarter_from_document(document: Mapping[str, Any]) -> DrugQuarter:
         packages=packages,
         products={k: tuple(sorted(v)) for k, v in products.items()},
         other_codes={k: (v[0], v[1]) for k, v in document["opps"].items()},
-        names=NameIndex.build(named),
+        names=NameIndex.build(dict.fromkeys(named)),  # drug names repeat across NDCs
     )
 
 

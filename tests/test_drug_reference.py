@@ -514,3 +514,14 @@ def test_a_code_the_quarter_lists_is_not_flagged() -> None:
     }
     result = call_service("injection-charting", body, ctx=RuleContext(), base_url="https://x")
     assert "BIL015" not in {f.rule for f in result.findings}
+
+
+def test_billing_rule_pages_say_which_quarter_the_service_reads(tmp_path: Path) -> None:
+    from injection_cds.web.factory import create_app
+
+    app = create_app({"instance_dir": str(tmp_path)})
+    page = app.test_client().get("/rules/BIL001").get_data(as_text=True)
+    assert "CMS 2026Q1 (2026-01-01 to 2026-03-31), the newest" in page
+    assert "asp-pricing-2026q1.csv, effective 2026-01-01" in page
+    documentation = app.test_client().get("/rules/DOC001").get_data(as_text=True)
+    assert "CMS 2026Q1" not in documentation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from injection_cds.reference.catalog import DrugCatalog
 from injection_cds.rules import load_rules, rules_in_order
 from injection_cds.rules.registry import Rule
 
@@ -67,3 +68,16 @@ def readme_rule_table() -> str:
         lines.append(f"| {rule.code} | {rule.family} | {rule.severity} | {rule.summary} |")
     lines.append(README_TABLE_END)
     return "\n".join(lines)
+
+
+def reference_quarters(catalog: DrugCatalog) -> list[dict[str, Any]]:
+    """The CMS drug quarters the service reads, newest first, with the files of each."""
+    return [
+        {
+            "label": quarter.label,
+            "period": f"{quarter.start} to {quarter.end}",
+            "newest": quarter is catalog.quarter,
+            "files": [info.label for _, info in sorted(quarter.files.items())],
+        }
+        for quarter in reversed(catalog.quarters)
+    ]

@@ -28,7 +28,7 @@ from injection_cds.protocol.errors import (
 )
 from injection_cds.protocol.services import discovery_document
 from injection_cds.store.guard import Unavailable
-from injection_cds.web.pages import rule_page_context, rules_index_context
+from injection_cds.web.pages import reference_quarters, rule_page_context, rules_index_context
 
 log = logging.getLogger("injection_cds.web.routes")
 blueprint = Blueprint("injection_cds", __name__)
@@ -132,7 +132,8 @@ def rule_page(code: str) -> str:
     page = rule_page_context(code.upper(), base_url())
     if page is None:  # the code is not echoed: it is whatever the client put in the URL
         raise NotFound("no rule with this code; /rules lists them", where="code")
-    return render_template("rule.html", **page)
+    context: RuleContext = current_app.extensions["injection_cds.rule_context"]
+    return render_template("rule.html", **page, quarters=reference_quarters(context.catalog))
 
 
 @blueprint.get("/healthz")

@@ -525,3 +525,43 @@ def test_billing_rule_pages_say_which_quarter_the_service_reads(tmp_path: Path) 
     assert "asp-pricing-2026q1.csv, effective 2026-01-01" in page
     documentation = app.test_client().get("/rules/DOC001").get_data(as_text=True)
     assert "CMS 2026Q1" not in documentation
+
+
+def test_a_hospital_outpatient_line_names_its_opps_status_and_file() -> None:
+    from injection_cds.core.context import RuleSettings
+
+    administration = {
+        "resourceType": "MedicationAdministration",
+        "id": "ma-1",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": codes.NDC, "code": "00075-0620-40"}]},
+        "subject": {"reference": "Patient/p"},
+        "context": {"reference": "Encounter/e"},
+        "effectiveDateTime": "2026-02-03T10:00:00Z",
+        "dosage": {
+            "route": {"coding": [{"system": codes.SNOMED, "code": "34206005"}]},
+            "dose": {"value": 40, "unit": "mg", "system": UCUM, "code": "mg"},
+        },
+    }
+    encounter = {
+        "resourceType": "Encounter",
+        "id": "e",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "subject": {"reference": "Patient/p"},
+    }
+    visit = visit_facts(
+        "encounter-discharge",
+        ResourceIndex([administration, encounter]),
+        administrations=[administration],
+        encounter_id="e",
+    )
+    assert visit.encounter is not None
+    pos = visit.encounter.place_of_service or ""
+    ctx = RuleContext(settings=RuleSettings(facility_places_of_service=frozenset({pos})))
+    line = drug_line(visit.administrations[0], visit, ctx)
+    assert line.code == "J1650"
+    assert line.payment == (
+        "OPPS status N (packaged into the visit's services, no separate payment; "
+        "addendum-b-2025q4.csv)"
+    )

@@ -23,7 +23,7 @@ def local_base_url() -> str:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None)
 @click.option("--timeout", default=30, show_default=True, type=int, help="Worker timeout (s).")
 @click.option(
-    "--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Per worker."
+    "--threads", default=32, show_default=True, type=click.IntRange(1, 256), help="Per worker."
 )
 @click.option(
     "--worker-class",

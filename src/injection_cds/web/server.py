@@ -1,11 +1,12 @@
 """Run the Flask app under gunicorn, in process (no shell, no generated config file).
 
-The worker model is gunicorn's ``gthread``: each worker process serves up to ``threads``
-requests at once, and gunicorn (23+) hands a connection back to its poller when no data
-arrives for a while, so a slow client holds neither a worker nor a thread (measured in
-``bench/slow_clients.py``; README "Operations"). Errors gunicorn answers itself (a malformed
-request line, a URI or header over its limits) are FHIR OperationOutcomes too, naming no
-request value.
+The worker model is gunicorn's ``gthread`` (``BoundedReadWorker``): each worker process
+serves up to ``threads`` requests at once; a connection that sends no data goes back to
+gunicorn's poller, and one that has not sent its whole request line and headers within
+``HEADER_SECONDS`` is cut, so a slow client holds a thread for seconds, never for minutes
+(measured against ``sync`` in ``bench/slow_clients.py``; README "Operations"). Errors
+gunicorn answers itself (a malformed request line, a URI or header over its limits) are
+FHIR OperationOutcomes too, naming no request value.
 
 The app is built before gunicorn starts: a configuration or database that cannot be used
 stops ``injection-cds serve`` at once with a one-line reason (``StartupError``).
@@ -19,10 +20,12 @@ objects of the import graph, which showed as tens of ms of p99 latency.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
 import socket
+import threading
 from importlib import resources
 from typing import Any
 
@@ -30,6 +33,7 @@ import gunicorn.util
 import orjson
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 from sqlalchemy.exc import SQLAlchemyError
 
 from injection_cds.config import ConfigError
@@ -99,6 +103,37 @@ def _write_operation_outcome(sock: socket.socket, status: int, reason: str, mesg
     gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+HEADER_SECONDS = 10.0  # gunicorn waits up to 5 s for a first byte; then the rest must follow
+
+
+def _cut(conn: Any) -> None:
+    # recv then returns b"": gunicorn's parser ends the request and closes the connection.
+    with contextlib.suppress(OSError):
+        conn.sock.shutdown(socket.SHUT_RDWR)
+
+
+class BoundedReadWorker(ThreadWorker):  # type: ignore[misc]
+    """The gthread worker with a deadline for a request's line and headers (slow clients)."""
+
+    def handle(self, conn: Any) -> Any:
+        """One request on ``conn``, cut when its headers are not in by the deadline."""
+        timer = threading.Timer(HEADER_SECONDS, _cut, args=(conn,))
+        timer.daemon = True
+        conn.icds_header_timer = timer
+        timer.start()
+        try:
+            return super().handle(conn)
+        finally:
+            timer.cancel()
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        """The parsed request: its header deadline no longer applies."""
+        timer = getattr(conn, "icds_header_timer", None)
+        if timer is not None:
+            timer.cancel()  # the headers are in: the app and its budgets take over
+        return super().handle_request(req, conn)
+
+
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any], app: Flask) -> None:
         self.options = options
@@ -120,7 +155,7 @@ def run_gunicorn(
     workers: int,
     config_file: str | None,
     timeout: int = 30,
-    threads: int = 8,
+    threads: int = 32,
     worker_class: str = "gthread",
 ) -> None:
     """Serve until stopped. The app is built once in the master, then forked (fast start).
@@ -134,7 +169,7 @@ def run_gunicorn(
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": worker_class,
+        "worker_class": BoundedReadWorker if worker_class == "gthread" else worker_class,
         "threads": threads,
         "preload_app": True,
         "timeout": timeout,

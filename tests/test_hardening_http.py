@@ -358,6 +358,13 @@ def test_fhir_server_limited_to_the_issuers_configured_bases(
         assert response.status_code == 400
         assert "attacker" not in response.get_data(as_text=True)
         assert response.get_json()["issue"][0]["expression"] == ["fhirServer"]
+        # Only optional keys left to fetch: answered without them, and the response says so.
+        body["prefetch"]["encounter"] = _request()["prefetch"]["encounter"]
+        headers = {"Authorization": f"Bearer {kit.token(url)}"}
+        answered = _post(client, body, headers=headers)
+        assert answered.status_code == 200, answered.get_data(as_text=True)
+        (note,) = answered.get_json()["extension"]["org.injectioncds.notes"]
+        assert "not fetched" in note and "attacker" not in note
 
 
 def test_analytics_shows_the_services_display_for_a_code_sent_alone(

@@ -139,27 +139,32 @@ class FhirClient:
         """This client limited to ``allowed`` base URLs (one caller's issuer)."""
         return dataclasses.replace(self, allowed_servers=allowed)
 
-    def check_server(self, fhir_server: str) -> None:
-        """Refuse a server this service must not call (400); the value is never echoed."""
+    def server_problem(self, fhir_server: str) -> str | None:
+        """Why this service must not call ``fhir_server`` (None when it may); no value echoed."""
         parts = urlsplit(fhir_server)
         secure = parts.scheme == "https" and parts.hostname
         loopback = (
             parts.scheme == "http" and self.allow_http_loopback and _is_loopback(parts.hostname)
         )
         if not (secure or loopback):
-            raise BadRequest(
+            return (
                 "fhirServer must be an https URL (http is allowed only for a loopback server "
-                "when the configuration allows it)",
-                where="fhirServer",
+                "when the configuration allows it)"
             )
         if self.allowed_servers is not None and not any(
             _base(fhir_server).startswith(_base(allowed)) for allowed in self.allowed_servers
         ):
-            raise BadRequest(
+            return (
                 "fhirServer is not one of the FHIR servers configured for this client "
-                "(auth.issuers[].fhir_servers, or fhir.allowed_servers)",
-                where="fhirServer",
+                "(auth.issuers[].fhir_servers, or fhir.allowed_servers)"
             )
+        return None
+
+    def check_server(self, fhir_server: str) -> None:
+        """Refuse a server this service must not call (400)."""
+        problem = self.server_problem(fhir_server)
+        if problem:
+            raise BadRequest(problem, where="fhirServer")
 
     def get(
         self, fhir_server: str, query: str, token: str | None, deadline: float | None = None
@@ -326,7 +331,16 @@ def resolve_prefetch(
                 )
             out[key.key] = []
         return ResolvedPrefetch(out, ())
-    client.check_server(fhir_server)  # only now: a server never called is never judged
+    # Only now is the server judged: a server never called is never refused. Refused, it is a
+    # 400 when required data depends on it, and a note when only optional keys do.
+    problem = client.server_problem(fhir_server)
+    if problem:
+        if any(key.required for key, _ in to_fetch):
+            raise BadRequest(problem, where="fhirServer")
+        for key, _ in to_fetch:
+            out[key.key] = []
+        notes = [f"optional prefetch keys were not fetched: {problem}"]
+        return ResolvedPrefetch(out, (), tuple(notes))
     notes = _fetch_all(client, fhir_server, token, to_fetch, out)
     return ResolvedPrefetch(out, tuple(key.key for key, _ in to_fetch), tuple(notes))
 

@@ -190,7 +190,10 @@ def test_golden_medicare_flu_shot() -> None:
     cards = _golden("medicare_flu_shot")
     assert "BIL001" not in cards
     assert cards["BIL003"]["indicator"] == "warning"
-    assert [ln["code"] for ln in _finding_lines("medicare_flu_shot", "BIL003")] == ["G0008"]
+    assert [ln["code"] for ln in _finding_lines("medicare_flu_shot", "BIL003")] == [
+        "G0008",
+        "90688",
+    ]
 
 
 def test_golden_nurse_visit_99211() -> None:

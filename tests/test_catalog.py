@@ -14,7 +14,7 @@ REGISTRY = load_rules()
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES_DIR = ROOT / "fixtures" / "rules"
-RULES_MD = ROOT / "docs" / "RULES.md"  # the project's own rule catalog
+RULES_MD = ROOT / "docs" / "RULES.md"  # the project's own copy of the rule catalog
 CODE = re.compile(r"^(DOC|BIL)\d{3}$")
 SEVERITIES = ("info", "warning", "critical")
 DOC_SECTIONS = ("summary", "why", "fix", "bad", "good", "sources")
@@ -31,7 +31,8 @@ def test_codes_are_unique_and_well_formed() -> None:
 
 
 def test_documentation_rules_are_all_there() -> None:
-    assert {f"DOC{n:03d}" for n in range(1, 15)} <= {c for c in REGISTRY if c.startswith("DOC")}
+    documentation = {c for c in REGISTRY if c.startswith("DOC")}
+    assert {f"DOC{n:03d}" for n in range(1, 15)} | {"DOC016", "DOC017"} <= documentation
 
 
 @pytest.mark.parametrize("code", sorted(REGISTRY))

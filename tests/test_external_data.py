@@ -261,3 +261,49 @@ def test_mimic_multi_day_stays_get_no_office_lines() -> None:
             professional = [ln for ln in lines if ln.get("claim") == "professional"]
             assert not professional, (run.encounter_id, card["source"]["topic"]["code"])
     assert multi_day, "the demo has multi-day ambulatory stays with administrations"
+
+
+# --- issue 11: chemotherapy and vaccines on data nobody on the team wrote ----------------------
+def _card_lines(run: EncounterRun) -> list[tuple[str, Json]]:
+    return [
+        (card["source"]["topic"]["code"], line)
+        for card in run.result.cards
+        for line in card.get("extension", {}).get("org.injectioncds.lines", [])
+    ]
+
+
+def test_synthea_cisplatin_and_paclitaxel_get_chemotherapy_cards_that_say_what_is_missing() -> None:
+    """Synthea charts no route and one time: the card names the drug line and what is missing."""
+    checked = 0
+    for administration, run in _by_administration("synthea-senzing-demo").values():
+        name = json.dumps(administration.get("medicationCodeableConcept", {})).lower()
+        if "cisplatin" not in name and "paclitaxel" not in name:
+            continue
+        checked += 1
+        findings = [
+            f
+            for f in run.result.findings
+            if f.rule == "BIL022"
+            and f.resource == f"MedicationAdministration/{administration['id']}"
+        ]
+        assert len(findings) == 1, administration["id"]
+        assert "route" in findings[0].message and "effectivePeriod" in findings[0].message
+        expected_code = "J9060" if "cisplatin" in name else "J9267"
+        assert expected_code in [
+            line["code"] for rule, line in _card_lines(run) if rule == "BIL022"
+        ]
+        assert "96372" not in [line["code"] for _, line in _card_lines(run)]
+    assert checked == 122
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_no_vaccine_is_ever_96372(dataset: str) -> None:
+    for run in runs(dataset):
+        lines = _card_lines(run)
+        if not any(code == "96372" for _, line in lines for code in [line["code"]]):
+            continue
+        billed = {s for f in run.result.findings if f.rule == "BIL001" for s in f.data["resources"]}
+        for administration in run.administrations:
+            if f"MedicationAdministration/{administration['id']}" in billed:
+                text = json.dumps(administration).lower()
+                assert "vaccine" not in text and "cvx" not in text, administration["id"]

@@ -18,6 +18,10 @@ KINDS = {
     codes.VACCINE_HEPATITIS_B,
     codes.VACCINE_COVID19,
     codes.VACCINE_OTHER,
+    codes.VACCINE_TETANUS,
+    codes.VACCINE_RABIES,
+    codes.VACCINE_ZOSTER,
+    codes.VACCINE_RSV,
 }
 
 
@@ -88,3 +92,23 @@ def test_crosswalk_wins_over_name() -> None:
     catalog = DrugCatalog.shipped().with_crosswalk({"00409475503": "J2405"})
     entry = catalog.identify(_drug(text="ondansetron injection"), "00409475503")
     assert entry is not None and entry.hcpcs == "J2405"
+
+
+def test_vaccine_product_rows_are_sourced_and_well_formed() -> None:
+    from injection_cds.reference.coding_tables import shipped_vaccine_products
+
+    table = shipped_vaccine_products()
+    assert len(table.by_cvx) >= 40
+    for row in table.by_cvx.values():
+        assert row.cvx.isdigit() and row.source and row.vaccine, row
+        assert re.fullmatch(r"9\d{4}", row.cpt) and row.kind in KINDS and row.components >= 1, row
+    assert table.for_cvx("8") is table.for_cvx("08")  # CVX compares without leading zeros
+    assert table.for_cvx("03") is not None and table.for_cvx("03").components == 3  # MMR
+
+
+def test_complex_drug_rows_are_sourced() -> None:
+    from injection_cds.reference.coding_tables import shipped_complex_drugs
+
+    rows = shipped_complex_drugs().rows
+    assert {row.kind for row in rows} == {"hormonal", "biologic"}
+    assert all(HCPCS.match(row.hcpcs) and row.source and row.match_names for row in rows)

@@ -53,6 +53,8 @@ class RouteKind(StrEnum):
     INTRA_ARTERIAL = "IA"
     OTHER_INJECTION = "INJ"
     NOT_INJECTION = "NONINJ"
+    SQ_INFUSION = "SQINF"  # subcutaneous infusion (96369-96371)
+    IV_FLUSH = "IVFLUSH"  # a line flush: part of the administration, never billed
 
 
 INJECTION_ROUTES = frozenset(
@@ -65,6 +67,7 @@ INJECTION_ROUTES = frozenset(
         RouteKind.IV_UNSPECIFIED,
         RouteKind.INTRA_ARTERIAL,
         RouteKind.OTHER_INJECTION,
+        RouteKind.SQ_INFUSION,
     }
 )
 SC_IM_ROUTES = frozenset({RouteKind.INTRAMUSCULAR, RouteKind.SUBCUTANEOUS})
@@ -115,7 +118,243 @@ V3_ROUTES: dict[str, RouteKind] = {
     "TOPICAL": RouteKind.NOT_INJECTION,
     "RECTAL": RouteKind.NOT_INJECTION,
     "IPINHL": RouteKind.NOT_INJECTION,
+    "IVRPUSH": RouteKind.IV_PUSH,
+    "IVSPUSH": RouteKind.IV_PUSH,
+    "IVASCINJ": RouteKind.IV_PUSH,
+    "IVASCINFUS": RouteKind.IV_INFUSION,
+    "PCA": RouteKind.IV_INFUSION,
+    "IAINJP": RouteKind.INTRA_ARTERIAL,
+    "IAINJSP": RouteKind.INTRA_ARTERIAL,
+    "IMD": RouteKind.INTRAMUSCULAR,
+    "IMZ": RouteKind.INTRAMUSCULAR,
+    "SQIMPLNT": RouteKind.SUBCUTANEOUS,  # goserelin implant: 96402 (docs/SOURCES.md §12.5)
+    "SQINFUS": RouteKind.SQ_INFUSION,
+    "IVFLUSH": RouteKind.IV_FLUSH,
 }
+
+# Every concrete code of the HL7 v3 RouteOfAdministration code system (R4 value set
+# v3-RouteOfAdministration, 2018-08-12; docs/SOURCES.md §12.8). A code here is a *coded*
+# route (never DOC001) even when billing reads it as "another injection" or "not an
+# injection": V3_ROUTES above says how billing reads the ones it cares about.
+V3_ROUTE_INJECTION_CODES = frozenset(
+    [
+        "AMNINJ",
+        "BILINJ",
+        "BLADINJ",
+        "CERVINJ",
+        "CHOLINJ",
+        "ENDOSININJ",
+        "EPI",
+        "EPIDURINJ",
+        "EPIINJ",
+        "EPINJSP",
+        "EXTCORPINJ",
+        "EXTRAMNINJ",
+        "GBINJ",
+        "GINGINJ",
+        "HEMOPORT",
+        "IABDINJ",
+        "IARTINJ",
+        "IBURSINJ",
+        "IC",
+        "ICARDINJ",
+        "ICARDINJRP",
+        "ICARDINJSP",
+        "ICARINJP",
+        "ICARTINJ",
+        "ICAUDINJ",
+        "ICAVINJ",
+        "ICAVITINJ",
+        "ICEREBINJ",
+        "ICISTERNINJ",
+        "ICOR",
+        "ICORONINJ",
+        "ICORONINJP",
+        "ICORPCAVINJ",
+        "IDISCINJ",
+        "IDUCTINJ",
+        "IDURINJ",
+        "IEPIDINJ",
+        "IEPITHINJ",
+        "ILESINJ",
+        "ILUMINJ",
+        "ILYMPJINJ",
+        "IMEDULINJ",
+        "INTERMENINJ",
+        "INTERSTITINJ",
+        "IOINJ",
+        "IOSSC",
+        "IOSSINJ",
+        "IOVARINJ",
+        "IPCARDINJ",
+        "IPERINJ",
+        "IPINJ",
+        "IPLRINJ",
+        "IPROSTINJ",
+        "IPUMPINJ",
+        "ISINJ",
+        "ISTERINJ",
+        "ISYNINJ",
+        "IT",
+        "ITENDINJ",
+        "ITESTINJ",
+        "ITHORINJ",
+        "ITINJ",
+        "ITUBINJ",
+        "ITUMINJ",
+        "ITYMPINJ",
+        "IUINJ",
+        "IUINJC",
+        "IURETINJ",
+        "IVENTINJ",
+        "IVESINJ",
+        "IVITINJ",
+        "PAINJ",
+        "PARENTINJ",
+        "PDONTINJ",
+        "PDPINJ",
+        "PDURINJ",
+        "PNINJ",
+        "PNSINJ",
+        "RBINJ",
+        "SCINJ",
+        "SLESINJ",
+        "SOFTISINJ",
+        "SUBARACHINJ",
+        "SUBMUCINJ",
+        "TRPLACINJ",
+        "TRTRACHINJ",
+        "URETHINJ",
+        "URETINJ",
+        "IDIMPLNT",
+        "IVITIMPLNT",
+    ]
+)
+V3_ROUTE_OTHER_CODES = frozenset(
+    [
+        "BLADINSTL",
+        "BLADIRR",
+        "BLADIRRC",
+        "BLADIRRT",
+        "BUC",
+        "CAPDINSTL",
+        "CECINSTL",
+        "CERV",
+        "CERVINS",
+        "CHEW",
+        "CTINSTL",
+        "DEN",
+        "DENRINSE",
+        "DISSOLVE",
+        "DOUCHE",
+        "DRESS",
+        "EFT",
+        "ELECTOSMOS",
+        "ENEMA",
+        "ENTINSTL",
+        "ETINSTL",
+        "ETNEB",
+        "EXTCORPDIF",
+        "GARGLE",
+        "GIN",
+        "GJT",
+        "GT",
+        "GUIRR",
+        "HAIR",
+        "HEMODIFF",
+        "IBRONCHINSTIL",
+        "ICORNTA",
+        "ICORONTA",
+        "IDOUDMAB",
+        "IDUODINSTIL",
+        "IESOPHINSTIL",
+        "IESOPHTA",
+        "IGASTINSTIL",
+        "IGASTIRR",
+        "IGASTLAV",
+        "IILEALINJ",
+        "IILEALTA",
+        "ILESIRR",
+        "ILTOP",
+        "ILUMTA",
+        "INSUF",
+        "IOINSTL",
+        "IOIRR",
+        "IONTO",
+        "IOSURGINS",
+        "IOTOP",
+        "IPPB",
+        "ISININSTIL",
+        "ITRACHINSTIL",
+        "ITRACHMAB",
+        "IU",
+        "IUINSTL",
+        "JJTINSTL",
+        "LARYNGINSTIL",
+        "LARYNGTA",
+        "LPINS",
+        "MUC",
+        "NAIL",
+        "NASALINSTIL",
+        "NASINHL",
+        "NASINHLC",
+        "NASNEB",
+        "NASOGASINSTIL",
+        "NEB",
+        "NGT",
+        "NTT",
+        "OCDRESTA",
+        "OGT",
+        "OJJ",
+        "OPTHALTA",
+        "ORALTA",
+        "ORIFINHL",
+        "ORMUC",
+        "ORNEB",
+        "OROPHARTA",
+        "ORRINSE",
+        "OT",
+        "PDONTTA",
+        "PDPINSTL",
+        "PERIANAL",
+        "PERINEAL",
+        "PNSINSTL",
+        "PR",
+        "REBREATH",
+        "RECINSTL",
+        "RECIRR",
+        "RECTINSTL",
+        "RETENEMA",
+        "SCALP",
+        "SHAMPOO",
+        "SININSTIL",
+        "SKIN",
+        "SMUCMAB",
+        "SOAK",
+        "SOFTISINSTIL",
+        "SQSURGINS",
+        "SUBCONJTA",
+        "SUCK",
+        "SWAB",
+        "SWISHSPIT",
+        "SWISHSWAL",
+        "TMUCTA",
+        "TRACH",
+        "TRACHINSTL",
+        "TRNSDERM",
+        "TRNSDERMD",
+        "TRNSLING",
+        "TRTYMPINSTIL",
+        "TTYMPTABSORP",
+        "URETHINS",
+        "URETHINSTL",
+        "URETHSUP",
+        "VAGINS",
+        "VAGINSI",
+        "VENT",
+        "VENTMASK",
+    ]
+)
 
 # Free text as charted (text-only routes, local code systems such as MIMIC's), upper-cased.
 TEXT_ROUTES: dict[str, RouteKind] = {
@@ -138,6 +377,12 @@ TEXT_ROUTES: dict[str, RouteKind] = {
     "IV DRIP": RouteKind.IV_INFUSION,
     "IV INFUSION": RouteKind.IV_INFUSION,
     "IVPCA": RouteKind.IV_INFUSION,
+    "IVPB": RouteKind.IV_INFUSION,  # IV piggyback
+    "IV PIGGYBACK": RouteKind.IV_INFUSION,
+    "IV FLUSH": RouteKind.IV_FLUSH,
+    "FLUSH": RouteKind.IV_FLUSH,
+    "SQ INFUSION": RouteKind.SQ_INFUSION,
+    "SUBCUTANEOUS INFUSION": RouteKind.SQ_INFUSION,
     "INTRA-ARTERIAL": RouteKind.INTRA_ARTERIAL,
     "INTRAARTERIAL": RouteKind.INTRA_ARTERIAL,
     "IA": RouteKind.INTRA_ARTERIAL,
@@ -381,3 +626,68 @@ DIALYSIS_DIAGNOSES = ("N18.6", "Z99.2")
 # (Y84.2 with an anaemia code); NCD 110.21 and the MAC ESA billing articles.
 ESA_CHEMOTHERAPY_DIAGNOSES = ("D64.81", "T45.1X5")
 ESA_RADIOTHERAPY_DIAGNOSES = ("Y84.2",)
+
+# --- vaccine funding (VFC / state-supplied; docs/vaccines.md) ----------------------------------
+VACCINE_FUNDING_EXTENSION = "https://injection-cds.org/fhir/StructureDefinition/vaccine-funding"
+FUNDING_STATE_SUPPLIED = "state-supplied"  # VFC or another public programme's stock
+FUNDING_PRIVATE = "private"
+# Immunization.fundingSource (FHIR immunization-funding-source; CDC NIP008 codes) and
+# Immunization.programEligibility (FHIR immunization-program-eligibility; HL7 v2 table 0064).
+STATE_SUPPLIED_FUNDING_CODES = frozenset({"public", "VXC50", "VXC51", "VXC52"})
+PRIVATE_FUNDING_CODES = frozenset({"private", "PHC70"})
+VFC_ELIGIBILITY_CODES = frozenset({"V02", "V03", "V04", "V05", "uninsured"})
+STATE_SUPPLIED_PRODUCT = ("SL", "zero", "omit")  # PayerProfile.state_supplied_product
+MODIFIER_STATE_SUPPLIED = "SL"
+
+# --- infusions and chemotherapy administration (issue 11; docs/SOURCES.md §12) --------------
+CPT_HYDRATION_INITIAL = "96360"
+CPT_HYDRATION_ADDITIONAL_HOUR = "96361"
+CPT_IV_INFUSION_ADDITIONAL_HOUR = "96366"
+CPT_IV_INFUSION_SEQUENTIAL = "96367"
+CPT_IV_INFUSION_CONCURRENT = "96368"
+CPT_SQ_INFUSION_INITIAL = "96369"
+CPT_SQ_INFUSION_ADDITIONAL_HOUR = "96370"
+CPT_SQ_INFUSION_ADDITIONAL_SITE = "96371"
+CPT_CHEMO_PUSH_INITIAL = "96409"
+CPT_CHEMO_PUSH_ADDITIONAL = "96411"
+CPT_CHEMO_INFUSION_INITIAL = "96413"
+CPT_CHEMO_INFUSION_ADDITIONAL_HOUR = "96415"
+CPT_CHEMO_INFUSION_SEQUENTIAL = "96417"
+
+# CPT time rules (CPT "Hydration, therapeutic, prophylactic, diagnostic injections and
+# infusions, and chemotherapy" guidelines): an infusion of 15 minutes or less is a push;
+# hydration of 30 minutes or less is not reported; an add-on hour needs more than 30 minutes
+# beyond the last full hour.
+PUSH_MAX_MINUTES = 15
+HYDRATION_MIN_MINUTES = 31
+ADD_ON_HOUR_THRESHOLD_MINUTES = 31
+
+# Hydration fluids (prepackaged fluid and electrolytes) and what marks a flush or diluent.
+HYDRATION_FLUID_WORDS = (
+    "sodium chloride 0.9",
+    "0.9% sodium chloride",
+    "normal saline",
+    "lactated ringer",
+    "ringers lactate",
+    "ringer's lactate",
+    "dextrose 5% in water",
+    "d5w",
+    "dextrose 5%",
+)
+FLUSH_WORDS = ("flush", "lock flush", "hep-lock", "heplock")
+DILUENT_WORDS = ("diluent", "reconstitut", "sterile water", "bacteriostatic")
+DILUENT_DRUG_WORDS = ("lidocaine", "sterile water", "bacteriostatic", "sodium chloride")
+
+# Medicare Part B vaccines (Pub 100-02 ch.15 §50.4.4.2; Pub 100-04 ch.18 §10).
+VACCINE_TETANUS = "tetanus"
+VACCINE_RABIES = "rabies"
+VACCINE_ZOSTER = "zoster"
+VACCINE_RSV = "rsv"
+MEDICARE_PART_B_VACCINES = frozenset(
+    {VACCINE_INFLUENZA, VACCINE_PNEUMOCOCCAL, VACCINE_HEPATITIS_B, VACCINE_COVID19}
+)
+# ICD-10-CM codes that say injury or exposure (a vaccine "directly related to the treatment
+# of an injury or direct exposure to a disease": Part B): chapter 19 (S00-T88), external
+# causes (V00-Y99), and contact with / exposure to communicable diseases (Z20).
+INJURY_EXPOSURE_PREFIXES = ("S", "T", "V", "W", "X", "Y", "Z20")
+PEDIATRIC_COUNSELLING_MAX_AGE = 18  # 90460/90461: "through 18 years of age"

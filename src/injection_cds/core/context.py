@@ -11,6 +11,12 @@ from injection_cds.core import codes
 from injection_cds.reference.catalog import DrugCatalog, FeeSchedule, MueTable
 from injection_cds.reference.containers import ContainerTable
 from injection_cds.reference.self_administered import SadList
+from injection_cds.reference.coding_tables import (
+    ComplexDrugTable,
+    VaccineProductTable,
+    shipped_complex_drugs,
+    shipped_vaccine_products,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,14 @@ class PayerProfile:
     # NDC unit for a dose by mass when neither package nor strength says: "ME" (mg), "GR" (g),
     # or None: leave the quantity out and say why (the default; no guessed unit).
     ndc_mass_unit: str | None = None
+    # Chemotherapy administration (docs/SOURCES.md §12.4-12.7): the shipped biologics take
+    # 96401-96417 unless complex_biologics is off; chemo_excluded_hcpcs: codes a payer bills
+    # with 96372/96365 instead.
+    complex_biologics: bool = True
+    chemo_excluded_hcpcs: tuple[str, ...] = ()
+    # State-supplied (VFC) vaccine product line: "SL" (modifier SL), "zero" (at $0.00),
+    # "omit" (no product line); None: SL for Medicaid, $0.00 otherwise (docs/vaccines.md).
+    state_supplied_product: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,3 +92,5 @@ class RuleContext:
     catalog: DrugCatalog = field(default_factory=DrugCatalog.shipped)
     containers: ContainerTable = field(default_factory=ContainerTable.shipped)
     sad_list: SadList = field(default_factory=SadList.shipped)
+    complex_drugs: ComplexDrugTable = field(default_factory=shipped_complex_drugs)
+    vaccine_products: VaccineProductTable = field(default_factory=shipped_vaccine_products)

@@ -39,6 +39,7 @@ from injection_cds.core.facts import (
     quantity,
     reference_of,
 )
+from injection_cds.core.immunization import vaccine_funding_of
 
 Json = Mapping[str, Any]
 # Whether the drug reference knows a drug as an injected product (its NDC or code): the
@@ -117,6 +118,10 @@ def classify_route(route: Concept | None) -> tuple[RouteKind | None, bool]:
             return codes.SNOMED_ROUTES[c.code], True
         if c.system == codes.V3_ROUTE and c.code in codes.V3_ROUTES:
             return codes.V3_ROUTES[c.code], True
+        if c.system == codes.V3_ROUTE and c.code in codes.V3_ROUTE_INJECTION_CODES:
+            return RouteKind.OTHER_INJECTION, True
+        if c.system == codes.V3_ROUTE and c.code in codes.V3_ROUTE_OTHER_CODES:
+            return RouteKind.NOT_INJECTION, True
     for word in _route_words(route):
         kind = codes.TEXT_ROUTES.get(word)
         if kind is not None:
@@ -236,8 +241,9 @@ def administration_facts(
     order = index.resolve(request, resource)
     order_kind, order_coded = _order_route(order)
     effective = instant(resource.get("effectiveDateTime"))
-    if effective is None:
-        period = resource.get("effectivePeriod") or {}
+    period = resource.get("effectivePeriod")
+    period = period if isinstance(period, Mapping) else None
+    if effective is None and period is not None:
         effective = instant(period.get("start")) or instant(period.get("end"))
     performers = tuple(
         Performer(reference_of(p.get("actor")), (p.get("actor") or {}).get("display"))
@@ -267,6 +273,11 @@ def administration_facts(
         discarded=_discarded_amount(resource),
         waste_record=_is_waste_record(resource),
         patient_supplied=_patient_supplied(resource, index),
+        period_start=instant(period.get("start")) if period else None,
+        period_end=instant(period.get("end")) if period else None,
+        vaccine_funding=vaccine_funding_of(
+            resource, _medication_code(resource, index), index.of_type("Immunization")
+        ),
     )
 
 
@@ -357,6 +368,14 @@ def _patient_supplied(resource: Json, index: ResourceIndex) -> bool:
             if extension.get("valueBoolean") is True:
                 return True
     return _says(codes.PATIENT_SUPPLIED_WORDS, *_note_texts(resource))
+
+
+def _medication_code(owner: Json, index: ResourceIndex) -> Any:
+    """The drug's CodeableConcept JSON: medicationCodeableConcept or the Medication's code."""
+    if "medicationCodeableConcept" in owner:
+        return owner.get("medicationCodeableConcept")
+    medication = index.resolve(reference_of(owner.get("medicationReference")), owner)
+    return medication.get("code") if medication else None
 
 
 def _order_route(order: Json | None) -> tuple[RouteKind | None, bool]:

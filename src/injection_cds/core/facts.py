@@ -275,6 +275,22 @@ class Administration:
     discarded: Quantity | None = None
     waste_record: bool = False
     patient_supplied: bool = False  # the patient brought the drug (administration only)
+    # effectivePeriod as charted (``effective`` holds its start, or its end when no start)
+    period_start: Instant | None = None
+    period_end: Instant | None = None
+    # vaccines: who paid for the dose (codes.FUNDING_*), from the administration's
+    # vaccine-funding extension or the matching Immunization (docs/vaccines.md)
+    vaccine_funding: str | None = None
+
+    @property
+    def duration_minutes(self) -> int | None:
+        """Minutes from effectivePeriod.start to .end; None unless both carry a time."""
+        start = self.period_start.moment if self.period_start else None
+        end = self.period_end.moment if self.period_end else None
+        if start is None or end is None or (start.tzinfo is None) != (end.tzinfo is None):
+            return None
+        minutes = int((end - start).total_seconds() // 60)
+        return minutes if minutes >= 0 else None
 
     @property
     def not_given_method(self) -> str | None:

@@ -16,7 +16,13 @@ from injection_cds.core.billing import BillingPlan
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import VisitFacts
 from injection_cds.protocol.card_extras import CardExtras, CardExtrasBuilder
-from injection_cds.protocol.chargeitems import billing_summary_extras
+from injection_cds.protocol.chargeitems import (
+    antineoplastic_extras,
+    billing_summary_extras,
+    iv_extras,
+    uncodable_chemo_extras,
+    vaccine_extras,
+)
 from injection_cds.rules import load_rules
 from injection_cds.rules.registry import SEVERITY_ORDER, Finding, Rule
 
@@ -45,7 +51,13 @@ OVERRIDE_REASONS: tuple[dict[str, str], ...] = (
 
 
 # The rules whose cards carry more than their findings, and who builds it.
-_EXTRAS: dict[str, CardExtrasBuilder] = {"BIL001": billing_summary_extras}
+_EXTRAS: dict[str, CardExtrasBuilder] = {
+    "BIL001": billing_summary_extras,
+    "BIL002": iv_extras,
+    "BIL003": vaccine_extras,
+    "BIL010": antineoplastic_extras,
+    "BIL022": uncodable_chemo_extras,
+}
 
 
 def card_uuid(hook_instance: str, rule: str, resources: Iterable[str]) -> str:

@@ -163,11 +163,44 @@ def billing_summary_extras(
     findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
 ) -> CardExtras:
     """BIL001's lines extension, table, estimate and create-ChargeItems suggestion."""
-    lines = list(plan.injection_lines)
+    return lines_extras(list(plan.injection_lines), visit, plan.injection_estimate)
+
+
+def iv_extras(
+    findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> CardExtras:
+    """BIL002's lines (IV, infusion, chemotherapy IV, SC infusion) and ChargeItems."""
+    return lines_extras(list(plan.iv_lines), visit)
+
+
+def vaccine_extras(
+    findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> CardExtras:
+    """BIL003's lines (administration and product codes) and ChargeItems."""
+    return lines_extras(list(plan.vaccine_lines), visit)
+
+
+def antineoplastic_extras(
+    findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> CardExtras:
+    """BIL010's lines (96401/96402 and the drug lines) and ChargeItems."""
+    return lines_extras(list(plan.antineoplastic_lines), visit)
+
+
+def uncodable_chemo_extras(
+    findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> CardExtras:
+    """BIL022's drug lines (the administration code waits for the documentation)."""
+    return lines_extras([item.drug_line for item in plan.uncodable_chemo], visit)
+
+
+def lines_extras(
+    lines: list[ChargeLine], visit: VisitFacts, estimate: Estimate | None = None
+) -> CardExtras:
+    """A card's lines extension, table, estimate and create-ChargeItems suggestion."""
     if not lines:
         return CardExtras()
     detail = lines_table(lines)
-    estimate = plan.injection_estimate
     if estimate is not None:
         detail += "\n\n" + estimate_text(estimate)
     extension = {LINES_EXTENSION: lines_json(lines)}

@@ -90,6 +90,9 @@ BILLING_SCHEMA: dict[str, Any] = {
                     "sad_list": {"type": "boolean"},
                     "discarded_drug_modifiers": {"type": "boolean"},
                     "ndc_mass_unit": {"enum": [codes.NDC_UNIT_MG, codes.NDC_UNIT_GRAM]},
+                    "complex_biologics": {"type": "boolean"},
+                    "chemo_excluded_hcpcs": {"type": "array", "items": {"type": "string"}},
+                    "state_supplied_product": {"enum": list(codes.STATE_SUPPLIED_PRODUCT)},
                 },
             },
         },
@@ -111,6 +114,11 @@ def _profile(name: str, raw: Mapping[str, Any]) -> PayerProfile:
         ndc_mass_unit=raw.get("ndc_mass_unit", default.ndc_mass_unit),
         sad_list=raw.get("sad_list"),
         discarded_drug_modifiers=raw.get("discarded_drug_modifiers"),
+        complex_biologics=raw.get("complex_biologics", default.complex_biologics),
+        chemo_excluded_hcpcs=tuple(
+            code.upper() for code in raw.get("chemo_excluded_hcpcs", default.chemo_excluded_hcpcs)
+        ),
+        state_supplied_product=raw.get("state_supplied_product"),
     )
 
 

@@ -19,6 +19,7 @@ RULE_MODULES = (
     "injection_cds.rules.billing",
     "injection_cds.rules.claims",
     "injection_cds.rules.reference",
+    "injection_cds.rules.coding_families",
 )
 
 

@@ -48,7 +48,8 @@ def _reference_sentence(lines: list[ChargeLine]) -> str:
     return f" Drug data: {', '.join(used)}." if used else ""
 
 
-def _lines_finding(rule: str, severity: Severity, lines: list[ChargeLine], message: str) -> Finding:
+def lines_finding(rule: str, severity: Severity, lines: list[ChargeLine], message: str) -> Finding:
+    """A finding that proposes claim lines (``data["lines"]``, the card's lines)."""
     services = [s for line in lines for s in line.services]
     return Finding(
         rule=rule,
@@ -95,32 +96,41 @@ def billing_summary(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> I
     if not lines:
         return
     claim = "the hospital's (facility) claim" if classify.is_facility(visit, ctx) else "the claim"
-    yield _lines_finding("BIL001", "info", lines, f"Bill on {claim}:")
+    yield lines_finding("BIL001", "info", lines, f"Bill on {claim}:")
 
 
 @register("BIL002", family="billing", severity="info")
 def iv_or_intra_arterial(
     visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
 ) -> Iterator[Finding]:
-    """A drug given IV push, IV infusion or intra-arterially: not 96372.
+    """Drugs given IV (push or infusion, chemotherapy included), by SC infusion or intra-arterially.
+
+    One initial service per encounter, chosen by the CPT hierarchy (chemotherapy >
+    therapeutic > hydration; infusion > push), whatever the order given; every other
+    service takes its add-on code. Push or infusion is read from ``effectivePeriod``: 15
+    minutes or less is a push, more is an infusion (the route decides when no times are
+    charted). Chemotherapy: 96413 (+96415 per added hour, +96417 per sequential drug),
+    96409 (+96411 per added drug pushed). Therapeutic: 96365 (+96366 per added hour,
+    +96367 sequential, +96368 concurrent), 96374 (+96375 new drug, +96376 same drug,
+    facility only). Hydration: 96360 (31 minutes or more; +96361 per added hour, or
+    after another initial service). SC infusion (route SQINFUS): 96369 (+96370 per added
+    hour, +96371 per further pump set-up). Intra-arterial: 96373. Then the drug lines.
 
     Why it matters:
-        96372 is SC/IM only. IV push is 96374 (+96375 each additional new drug, +96376 same
-        drug, facility only); IV infusion 96365; intra-arterial 96373 (not IV push). A
-        physician claim reports one initial service per encounter.
+        96372 is SC/IM only; IV and infusion services are paid by hierarchy and time, and
+        only one initial code is paid per encounter. A physician reports as initial the
+        primary reason for the encounter; hospitals follow the hierarchy.
     How to fix:
-        Bill the codes listed; chart the IV route as push (IVPUSH) or infusion when it only
-        says "IV".
+        Bill the codes listed; chart the IV route as push (IVPUSH) or infusion, with start
+        and stop times for infusions.
     Bad:
-        "route": {"coding": [{"system": "http://snomed.info/sct", "code": "47625008"}]}
-        billed as 96373
+        ondansetron IV push then a 90-minute infliximab infusion billed 96374 + 96365
     Good:
-        "route": {"coding": [{"system":
-          "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration", "code": "IVPUSH"}]}
-        billed as 96374
+        96413 + 96375 (infliximab routed to chemotherapy administration; ondansetron push)
     Sources:
-        - Descriptors 96365-96376 (SOURCES-96372.md §1.1)
-        - Pub 100-04 ch.12 §30.5; CMS RAC topic 0071 (SOURCES-96372.md §2.4)
+        - CPT 96360-96379 and 96401-96417 guidelines (docs/SOURCES.md §12.1, §12.4)
+        - Pub 100-04 ch.12 §30.5; ch.4 §230.2 (docs/SOURCES.md §12.2)
+        - CMS RAC topic 0071 (SOURCES-96372.md §2.4)
     """
     if classify.is_telehealth(visit, ctx):
         return
@@ -129,6 +139,7 @@ def iv_or_intra_arterial(
         for a in visit.administrations
         if classify.given(a)
         and a.effective_route_kind == codes.RouteKind.IV_UNSPECIFIED
+        and a.duration_minutes is None
         and not classify.excluded_from_drug_administration(a, visit, ctx)
     ]
     lines = list(plan.iv_lines)
@@ -138,23 +149,28 @@ def iv_or_intra_arterial(
     if unspecified:
         names = ", ".join(_label(a) for a in unspecified)
         message = (
-            f"{names}: route charted only as IV — 96374 if pushed, 96365 if infused; "
-            "chart which. " + message
+            f"{names}: route charted only as IV and no times — 96374 if pushed, 96365 if "
+            "infused; chart which. " + message
         )
-    yield _lines_finding("BIL002", "info", lines, message)
+    yield lines_finding("BIL002", "info", lines, message)
 
 
 @register("BIL003", family="billing", severity="warning")
 def vaccine_administration(
     visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
 ) -> Iterator[Finding]:
-    """A vaccine or toxoid: bill its administration code, not 96372.
+    """A vaccine or toxoid: its administration code and its product code, never 96372.
+
+    The product code (CPT) is on its own line beside the administration code: charted on
+    the drug, or from its CVX code (shipped CDC CVX-CPT table), or from its NDC (ASP
+    crosswalk). Administration: Medicare G0008 flu, G0009 pneumococcal, G0010 hepatitis
+    B, 90471 for a vaccine given for an injury or exposure (others are Part D: BIL018);
+    90480 COVID-19 (any payer); age ≤ 18 with counselling 90460 per vaccine + 90461 per
+    further component; otherwise 90471/+90472 (injection), 90473/+90474 (oral/nasal).
 
     Why it matters:
-        Vaccines never use 96372: 90471/+90472 (injection), 90473/+90474 (oral/nasal),
-        90460/+90461 (age ≤ 18 with counselling), Medicare G0008 flu, G0009 pneumococcal,
-        G0010 hepatitis B, 90480 COVID-19. Medicare denies 90471 for a vaccine with a
-        G-code.
+        Vaccines never use 96372; Medicare denies 90471 for a vaccine with a G-code, and
+        an administration line without its product line is denied.
     How to fix:
         Bill the administration code listed with the vaccine product code.
     Bad:
@@ -164,13 +180,14 @@ def vaccine_administration(
     Sources:
         - Palmetto GBA preventive services FAQ; CPT 90460-90474, 90480 (SOURCES-96372.md
           §2.2, §3.1)
+        - CDC CPT-CVX mapping; Pub 100-02 ch.15 §50.4.4.2 (docs/SOURCES.md §12.9-12.12)
     """
     if classify.is_telehealth(visit, ctx):
         return
-    if not plan.vaccines:
-        return
     lines = list(plan.vaccine_lines)
-    yield _lines_finding("BIL003", "warning", lines, "Vaccine administration, not 96372:")
+    if not lines:
+        return
+    yield lines_finding("BIL003", "warning", lines, "Vaccine administration, not 96372:")
 
 
 def _drug_administration_codes(plan: BillingPlan) -> list[str]:
@@ -460,6 +477,11 @@ def medically_unlikely(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -
 def antineoplastic(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """An antineoplastic drug given SC/IM: 96401/96402, not 96372.
 
+    Hormonal anti-neoplastics (leuprolide, fulvestrant, goserelin, triptorelin, degarelix:
+    the shipped complex-drug table) take 96402; other antineoplastics (J9000-J9999, or
+    flagged) 96401. A payer profile may exclude HCPCS codes (``chemo_excluded_hcpcs``).
+    IV chemotherapy is coded with the other IV services (BIL002).
+
     Why it matters:
         SC/IM anti-neoplastics use chemotherapy administration codes: 96401 non-hormonal,
         96402 hormonal.
@@ -471,12 +493,13 @@ def antineoplastic(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> It
         96401 + the J9 line
     Sources:
         - SOURCES-96372.md §2.3
+        - CPT 96401/96402; Pub 100-04 ch.12 §30.5 (docs/SOURCES.md §12.4, §12.5)
     """
     if classify.is_telehealth(visit, ctx):
         return
     lines = list(plan.antineoplastic_lines)
     if lines:
-        yield _lines_finding("BIL010", "info", lines, "Chemotherapy administration, not 96372:")
+        yield lines_finding("BIL010", "info", lines, "Chemotherapy administration, not 96372:")
 
 
 @register("BIL011", family="billing", severity="warning")
@@ -502,7 +525,9 @@ def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> 
         drug = administration.drug
         if drug is None or not drug.identified or is_vaccine(drug, ctx.catalog):
             continue
-        if classify.is_allergen(drug, ctx.catalog):
+        if classify.is_allergen(drug, ctx.catalog) or classify.is_flush_or_diluent(
+            administration, visit
+        ):
             continue
         entry = classify.entry_for(drug, ctx.catalog)
         if entry is not None and entry.hcpcs is not None:
@@ -585,7 +610,7 @@ def allergen_immunotherapy(
         return
     lines = list(plan.allergen_lines)
     if lines:
-        yield _lines_finding("BIL013", "info", lines, "Allergen immunotherapy, not 96372:")
+        yield lines_finding("BIL013", "info", lines, "Allergen immunotherapy, not 96372:")
 
 
 @register("BIL014", family="billing", severity="info")

@@ -10,6 +10,7 @@ from injection_cds.core.context import PayerProfile, RuleContext
 from injection_cds.core.facts import Administration, Drug, VisitFacts
 from injection_cds.core.ndc import normalise_ndc
 from injection_cds.reference.catalog import CatalogEntry, DrugCatalog, drug_ndc11s, is_vaccine
+from injection_cds.reference.coding_tables import COMPLEX_DRUG_BIOLOGIC, COMPLEX_DRUG_HORMONAL
 
 
 def first_ndc11(drug: Drug | None) -> str | None:
@@ -176,15 +177,81 @@ def is_iv_or_ia(administration: Administration) -> bool:
 def excluded_from_drug_administration(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
 ) -> bool:
-    """Billed another way or not at all: vaccine, allergen, antineoplastic, SAD, integral."""
+    """Billed another way or not at all: vaccine, allergen, chemotherapy, SAD, integral, flush."""
     drug = administration.drug
     return (
         is_vaccine(drug, ctx.catalog)
         or is_allergen(drug, ctx.catalog)
-        or is_antineoplastic(drug, ctx.catalog)
+        or complex_kind(administration, visit, ctx) is not None
         or is_self_administered(administration, visit, ctx)
         or bool(linked_procedures(administration, visit))
+        or is_flush_or_diluent(administration, visit)
     )
+
+
+def complex_kind(administration: Administration, visit: VisitFacts, ctx: RuleContext) -> str | None:
+    """How chemotherapy administration codes apply: "hormonal", "chemo" or None.
+
+    Antineoplastics (J9000-J9999 or flagged) and the shipped complex drugs (hormonal
+    anti-neoplastics, biologics MACs route to 96401-96417); the payer profile may switch the
+    biologics off or exclude HCPCS codes (docs/SOURCES.md §12.4-12.7).
+    """
+    drug = administration.drug
+    if drug is None:
+        return None
+    entry = entry_for(drug, ctx.catalog)
+    hcpcs = (entry.hcpcs if entry else None) or drug.hcpcs
+    profile = profile_of(visit, ctx)
+    if hcpcs and hcpcs.upper() in {c.upper() for c in profile.chemo_excluded_hcpcs}:
+        return None
+    row = ctx.complex_drugs.find(drug, hcpcs)
+    if row is not None and row.kind == COMPLEX_DRUG_HORMONAL:
+        return "hormonal"
+    if entry is not None and entry.antineoplastic:
+        return "hormonal" if entry.hormonal else "chemo"
+    if hcpcs and hcpcs.upper().startswith(codes.ANTINEOPLASTIC_HCPCS_PREFIX):
+        return "chemo"
+    biologic = row is not None and row.kind == COMPLEX_DRUG_BIOLOGIC
+    # The biologics' complex-administration routing is for IV infusions; given SC/IM they
+    # are ordinary injections (and usually on the self-administered list).
+    if biologic and profile.complex_biologics and not is_sc_im(administration):
+        return "chemo"
+    return None
+
+
+def _words_in(text: str, words: tuple[str, ...]) -> bool:
+    return any(word in text for word in words)
+
+
+def is_flush_or_diluent(administration: Administration, visit: VisitFacts) -> bool:
+    """A line flush or a diluent: part of the administration, never billed on its own.
+
+    Route IVFLUSH; a flush product (heparin lock flush, saline flush); dosage.method saying
+    diluent / reconstitution; or lidocaine, sterile water or saline charted ``partOf``
+    another administration (mixed in to reconstitute it).
+    """
+    if administration.effective_route_kind == RouteKind.IV_FLUSH:
+        return True
+    drug = administration.drug
+    text = drug.searchable_text() if drug is not None else ""
+    if _words_in(text, codes.FLUSH_WORDS):
+        return True
+    method = administration.method
+    method_text = (
+        " ".join([method.text or ""] + [c.display or c.code or "" for c in method.codings]).lower()
+        if method is not None
+        else ""
+    )
+    if _words_in(method_text, codes.DILUENT_WORDS + codes.FLUSH_WORDS):
+        return True
+    mixed_into = [p for p in administration.part_of if p.startswith("MedicationAdministration/")]
+    return bool(mixed_into) and _words_in(text, codes.DILUENT_DRUG_WORDS)
+
+
+def is_hydration_fluid(administration: Administration) -> bool:
+    """Plain fluid and electrolytes (saline, lactated Ringer's, D5W) given to hydrate."""
+    drug = administration.drug
+    return drug is not None and _words_in(drug.searchable_text(), codes.HYDRATION_FLUID_WORDS)
 
 
 def sc_im_injections(visit: VisitFacts, ctx: RuleContext) -> list[Administration]:

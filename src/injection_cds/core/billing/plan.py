@@ -11,16 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from injection_cds.core.billing.allergen import allergen_lines
-from injection_cds.core.billing.chemotherapy import antineoplastic_lines
-from injection_cds.core.billing.classify import sc_im_injections
+from injection_cds.core.billing.chemotherapy import (
+    UncodableChemo,
+    antineoplastic_lines,
+    uncodable_chemotherapy,
+)
+from injection_cds.core.billing.classify import is_flush_or_diluent, sc_im_injections
 from injection_cds.core.billing.esa import EsaDecision
 from injection_cds.core.billing.estimate import Estimate, estimate
 from injection_cds.core.billing.injections import DrugLineOutcomes, injection_lines
-from injection_cds.core.billing.intravenous import iv_lines
+from injection_cds.core.billing.intravenous import IvPlan, iv_plan
 from injection_cds.core.billing.lines import ChargeLine
 from injection_cds.core.billing.setting import care_setting
 from injection_cds.core.billing.stops import Stop, critical_stop
-from injection_cds.core.billing.vaccines import vaccine_administrations, vaccine_lines
+from injection_cds.core.billing.vaccines import VaccinePlan, vaccine_plan
 from injection_cds.core.billing.waste import PendingDiscard
 from injection_cds.core.codes import SETTING_AMBIGUOUS, SETTING_OFFICE
 from injection_cds.core.context import RuleContext
@@ -33,10 +37,11 @@ class BillingPlan:
 
     injections: tuple[Administration, ...] = ()  # SC/IM administrations billed with 96372
     injection_lines: tuple[ChargeLine, ...] = ()  # BIL001: 96372 lines, then drug lines
-    iv_lines: tuple[ChargeLine, ...] = ()  # BIL002
-    vaccines: tuple[Administration, ...] = ()
-    vaccine_lines: tuple[ChargeLine, ...] = ()  # BIL003
+    iv: IvPlan = IvPlan()  # BIL002 (and BIL021: hydration not billed)
+    vaccine: VaccinePlan = VaccinePlan()  # BIL003, BIL018-BIL020, DOC017
     antineoplastic_lines: tuple[ChargeLine, ...] = ()  # BIL010
+    uncodable_chemo: tuple[UncodableChemo, ...] = ()  # BIL022
+    flushes: tuple[Administration, ...] = ()  # BIL017: flushes and diluents, not billed
     allergen_lines: tuple[ChargeLine, ...] = ()  # BIL013
     injection_estimate: Estimate | None = None  # BIL001's estimate, from a fee schedule
     setting: str = SETTING_OFFICE  # codes.SETTING_*: which claim, if any (BIL025, BIL026)
@@ -47,6 +52,21 @@ class BillingPlan:
     patient_supplied: tuple[Administration, ...] = ()  # BIL024: administration only
 
     @property
+    def iv_lines(self) -> tuple[ChargeLine, ...]:
+        """BIL002's lines."""
+        return self.iv.lines
+
+    @property
+    def vaccines(self) -> tuple[Administration, ...]:
+        """The vaccine administrations of the visit."""
+        return tuple(d.administration for d in self.vaccine.doses)
+
+    @property
+    def vaccine_lines(self) -> tuple[ChargeLine, ...]:
+        """BIL003's lines."""
+        return self.vaccine.lines
+
+    @property
     def all_lines(self) -> tuple[ChargeLine, ...]:
         """Every line of the visit, family by family (what MUEs count)."""
         return (
@@ -54,6 +74,7 @@ class BillingPlan:
             + self.iv_lines
             + self.vaccine_lines
             + self.antineoplastic_lines
+            + tuple(u.drug_line for u in self.uncodable_chemo)
             + self.allergen_lines
         )
 
@@ -89,10 +110,15 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
         patient_supplied=tuple(outcomes.patient_supplied),
         injections=tuple(injections),
         injection_lines=tuple(lines),
-        iv_lines=tuple(iv_lines(visit, ctx)),
-        vaccines=tuple(vaccine_administrations(visit, ctx)),
-        vaccine_lines=tuple(vaccine_lines(visit, ctx)),
+        iv=iv_plan(visit, ctx),
+        vaccine=vaccine_plan(visit, ctx),
         antineoplastic_lines=tuple(antineoplastic_lines(visit, ctx)),
+        uncodable_chemo=tuple(uncodable_chemotherapy(visit, ctx)),
+        flushes=tuple(
+            a
+            for a in visit.administrations
+            if a.completed and a.drug is not None and is_flush_or_diluent(a, visit)
+        ),
         allergen_lines=tuple(allergen_lines(visit, ctx)),
         injection_estimate=estimate(lines, visit, ctx) if lines else None,
     )

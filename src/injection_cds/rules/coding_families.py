@@ -1,0 +1,313 @@
+"""Rules for infusions, chemotherapy and vaccines (issue 11): BIL017-BIL022, DOC016-DOC017.
+
+Each rule is one small pure function; the lines and doses come from the visit's
+``BillingPlan`` (``core/billing``), so the cards and the claim lines never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from injection_cds.core.billing import BillingPlan
+from injection_cds.core.billing.vaccines import VaccineDose, state_supplied_product
+from injection_cds.core.codes import RouteKind
+from injection_cds.core.context import RuleContext
+from injection_cds.core.facts import Administration, VisitFacts
+from injection_cds.rules.billing import lines_finding
+from injection_cds.rules.registry import Finding, per_administration, register
+
+
+def _label(administration: Administration) -> str:
+    return f"**{administration.drug_name}** ({administration.when})"
+
+
+def _dose_finding(rule: str, severity: str, dose: VaccineDose, message: str) -> Finding:
+    return Finding(
+        rule=rule,
+        severity=severity,  # type: ignore[arg-type]
+        resource=dose.administration.reference,
+        element="medication[x]",
+        message=f"{_label(dose.administration)}: {message}",
+        data={"vaccineKind": dose.kind, **({"product": dose.product} if dose.product else {})},
+    )
+
+
+@register("BIL017", family="billing", severity="info")
+def flush_or_diluent(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """A line flush or a diluent: part of the administration, not billed.
+
+    Heparin or saline lock flushes (route IVFLUSH, or a flush product), and lidocaine,
+    sterile water or saline used to reconstitute a drug (charted ``partOf`` the drug's
+    administration, or ``dosage.method`` "diluent") get no administration code and no drug
+    line.
+
+    Why it matters:
+        CPT's drug administration guidelines include the flush at the end of an infusion,
+        the IV start and the preparation of the drug in the administration service; NCCI
+        (Policy Manual ch.11) bundles them. A separate 96372/96374 or drug line for them is
+        an overpayment.
+    How to fix:
+        Nothing to bill. Keep charting them (the MAR must show them).
+    Bad:
+        heparin lock flush 500 units billed as 96374 + J1642 × 50
+    Good:
+        heparin lock flush charted, not billed
+    Sources:
+        - CPT drug administration guidelines (96360-96549): services included
+          (docs/SOURCES.md §12.3)
+        - NCCI Policy Manual for Medicare Services, ch.11 (docs/SOURCES.md §12.3)
+    """
+    for administration in plan.flushes:
+        yield Finding(
+            rule="BIL017",
+            severity="info",
+            resource=administration.reference,
+            element="dosage.route",
+            message=(
+                f"{_label(administration)}: a flush or diluent is part of the administration; "
+                "no administration code and no drug line."
+            ),
+        )
+
+
+@register("BIL018", family="billing", severity="warning")
+def medicare_part_d_vaccine(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """A vaccine Medicare Part B does not cover (zoster, Tdap, RSV …): Part D, not Part B.
+
+    Medicare Part B covers influenza, pneumococcal, hepatitis B (medium or high risk) and
+    COVID-19 vaccines, and a vaccine given because of an injury or a direct exposure (a
+    tetanus vaccine after a wound, rabies vaccine after a bite: the linked diagnosis is an
+    ICD-10-CM injury S00-T88, an external cause V00-Y99 or Z20 exposure). Other vaccines
+    are Part D drugs: no Part B line is proposed.
+
+    Why it matters:
+        A Part B claim for a Part D vaccine is denied; the patient's Part D plan pays it
+        (pharmacy, or the practice through the plan's electronic billing service).
+    How to fix:
+        Bill the patient's Part D plan. If the vaccine was given for an injury or
+        exposure, link that diagnosis (reasonReference) and it becomes Part B (90471).
+    Bad:
+        Shingrix for a Medicare patient billed to Part B as 90471 + 90750
+    Good:
+        Shingrix billed to the Part D plan; Tdap after a laceration (S61.412A) billed to
+        Part B as 90471 + 90715
+    Sources:
+        - Pub 100-02 ch.15 §50.4.4.2 (docs/SOURCES.md §12.11)
+        - MLN Medicare Part D vaccines; Pub 100-04 ch.18 §10 (docs/SOURCES.md §12.11)
+    """
+    for dose in plan.vaccine.part_d:
+        yield _dose_finding(
+            "BIL018",
+            "warning",
+            dose,
+            "Medicare Part D vaccine: not billed to Part B (no injury or exposure diagnosis "
+            "linked); bill the patient's Part D plan.",
+        )
+
+
+@register("BIL019", family="billing", severity="info")
+def state_supplied_vaccine(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """A state-supplied (VFC) vaccine: the administration is billed, the product as the payer asks.
+
+    The chart says state-supplied with the Immunization's ``fundingSource`` (``public``;
+    CDC VXC50-VXC52) or ``programEligibility`` (HL7 v2 table 0064 V02-V05), or the
+    administration's ``vaccine-funding`` extension. The payer profile's
+    ``state_supplied_product`` says how the product line goes: modifier SL (Medicaid by
+    default), $0.00 (the default elsewhere) or left off.
+
+    Why it matters:
+        The practice paid nothing for VFC stock and may not charge for it; the
+        administration fee is its payment.
+    How to fix:
+        Bill the lines as listed.
+    Bad:
+        VFC MMR billed as 90707 at the private price
+    Good:
+        90460 + 90461 × 2; 90707-SL (Medicaid)
+    Sources:
+        - CDC Vaccines for Children operations guide; state Medicaid SL modifier
+          instructions (docs/SOURCES.md §12.12)
+    """
+    how = state_supplied_product(visit, ctx)
+    said = {
+        "SL": "product line with modifier SL",
+        "zero": "product line at $0.00",
+        "omit": "no product line",
+    }[how]
+    for dose in plan.vaccine.state_supplied:
+        yield _dose_finding(
+            "BIL019",
+            "info",
+            dose,
+            f"state-supplied (VFC) vaccine: the administration is billed; {said}.",
+        )
+
+
+@register("BIL020", family="billing", severity="warning")
+def vaccine_product_missing(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """A vaccine with no product code (no CPT product code, known CVX or crosswalked NDC).
+
+    Why it matters:
+        The vaccine product is billed on its own line beside the administration code; an
+        administration code alone is denied.
+    How to fix:
+        Chart the CVX code (or the CPT product code 90476-90759/913xx) on the Medication,
+        or the NDC with the CMS ASP NDC-HCPCS crosswalk loaded.
+    Bad:
+        "code": {"text": "flu shot"}
+    Good:
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "150"}]}
+    Sources:
+        - CDC CPT-CVX mapping (docs/SOURCES.md §12.9); CMS ASP NDC-HCPCS crosswalk
+    """
+    for dose in plan.vaccine.missing_product:
+        yield _dose_finding(
+            "BIL020",
+            "warning",
+            dose,
+            "no vaccine product code (CPT): chart the CVX code, the CPT product code or the NDC.",
+        )
+
+
+@register("BIL021", family="billing", severity="info")
+def hydration_not_billed(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """Hydration that is not separately billable: 30 minutes or less, or run concurrently.
+
+    Why it matters:
+        CPT: hydration of 30 minutes or less is not reported; hydration given at the same
+        time as another infusion is not reported separately (96361 is for hydration
+        before or after another service, through the same access).
+    How to fix:
+        Nothing to bill; chart the real start and stop times if they differ.
+    Bad:
+        normal saline 20 minutes billed as 96360
+    Good:
+        normal saline 45 minutes billed as 96360
+    Sources:
+        - CPT 96360/96361 guidelines (docs/SOURCES.md §12.1); Pub 100-04 ch.12 §30.5
+    """
+    for administration, why in plan.iv.not_billed:
+        yield Finding(
+            rule="BIL021",
+            severity="info",
+            resource=administration.reference,
+            element="effectivePeriod",
+            message=f"{_label(administration)}: {why}; not separately billable.",
+        )
+
+
+@register("BIL022", family="billing", severity="warning")
+def chemotherapy_needs_documentation(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """An antineoplastic was given but its administration code cannot be chosen: what is missing.
+
+    An antineoplastic (or a complex biologic) never goes without a card: when the route or
+    the times are not charted, this card lists the drug line and what the chart must add
+    to choose between 96401/96402 (SC/IM), 96409/+96411 (IV push) and 96413/+96415/+96417
+    (IV infusion, by duration).
+
+    Why it matters:
+        Chemotherapy administration is paid by route and time; the code cannot be chosen
+        without them, and a claim without the administration loses it.
+    How to fix:
+        Chart the route (HL7 v3 IVPUSH, IV, SQ, IM) and, for an infusion, the start and
+        stop times in ``effectivePeriod``.
+    Bad:
+        {"medicationCodeableConcept": {"text": "Cisplatin 50 MG Injection"},
+         "effectiveDateTime": "2002-11-06T03:50:21-05:00"}
+    Good:
+        "effectivePeriod": {"start": "2026-11-24T09:00:00-05:00",
+          "end": "2026-11-24T10:30:00-05:00"},
+        "dosage": {"route": {"coding": [{"system":
+          "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration", "code": "IV"}]}}
+    Sources:
+        - CPT 96401-96417; Pub 100-04 ch.12 §30.5 (docs/SOURCES.md §12.4)
+    """
+    for item in plan.uncodable_chemo:
+        yield lines_finding(
+            "BIL022",
+            "warning",
+            [item.drug_line],
+            f"{_label(item.administration)}: chemotherapy administration, code not chosen — "
+            f"chart {'; and '.join(item.missing)}. Drug line:",
+        )
+
+
+_TIMED_ROUTES = frozenset({RouteKind.IV_INFUSION, RouteKind.SQ_INFUSION})
+
+
+@per_administration("DOC016", severity="warning", element="effectivePeriod")
+def infusion_times_missing(
+    administration: Administration, visit: VisitFacts, ctx: RuleContext
+) -> str | None:
+    """An infusion without its start and stop times.
+
+    Why it matters:
+        Infusion codes are chosen by time: 15 minutes or less is a push; 96365/96413 cover
+        up to an hour and each hour beyond (more than 30 minutes) is an add-on
+        (+96366/+96415/+96361/+96370); hydration of 30 minutes or less is not billed.
+        Payers ask for start and stop times in the record.
+    How to fix:
+        Chart ``effectivePeriod`` with ``start`` and ``end`` (date and time).
+    Bad:
+        "effectiveDateTime": "2026-11-24T09:00:00-05:00" (an infusion)
+    Good:
+        "effectivePeriod": {"start": "2026-11-24T09:00:00-05:00",
+          "end": "2026-11-24T10:40:00-05:00"}
+    Sources:
+        - CPT drug administration guidelines, time (docs/SOURCES.md §12.1)
+        - Pub 100-04 ch.12 §30.5 (docs/SOURCES.md §12.2)
+    """
+    if administration.effective_route_kind not in _TIMED_ROUTES:
+        return None
+    if administration.duration_minutes is not None:
+        return None
+    return f"{_label(administration)}: infusion charted without its start and stop times."
+
+
+@register("DOC017", family="documentation", severity="info")
+def vaccine_counselling_not_visible(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """A vaccine for a patient 18 or younger, and no counselling the service can see.
+
+    90460 (+90461 per further component) needs face-to-face counselling of the patient or
+    family by the physician or other qualified health care professional; without it the
+    vaccine is billed 90471/+90472.
+
+    Why it matters:
+        90460/90461 pay for the counselling; a practice that counsels and bills 90471
+        loses it, one that bills 90460 without documenting it is overpaid.
+    How to fix:
+        Send the dose's Immunization with ``education`` (the VIS given and its
+        presentation date) and document the counselling by the physician or QHP in the
+        note; then 90460/+90461 replace 90471/+90472.
+    Bad:
+        MMR for a 4-year-old, no Immunization.education: billed 90471
+    Good:
+        "education": [{"documentType": "253088698300012711120420",
+          "presentationDate": "2026-11-24"}]: billed 90460 + 90461 × 2
+    Sources:
+        - CPT 90460/90461 (counselling by a physician or QHP, through 18 years);
+          AAP vaccine component coding (docs/SOURCES.md §12.10)
+    """
+    for dose in plan.vaccine.uncounselled_minors:
+        yield Finding(
+            rule="DOC017",
+            severity="info",
+            resource=dose.administration.reference,
+            element="Immunization.education",
+            message=(
+                f"{_label(dose.administration)}: patient 18 or younger and no counselling "
+                "documented (Immunization.education): billed 90471/+90472, not 90460/+90461."
+            ),
+        )

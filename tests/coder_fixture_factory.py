@@ -159,6 +159,7 @@ class Case:
     never: tuple[str, ...] = ()  # codes that must appear on no card
     immunizations: list[Json] = field(default_factory=list)
     place_of_service: str | None = None  # e.g. "22": Encounter.location POS coding
+    encounter_class: str | None = None  # v3 ActCode, e.g. "OBSENC" (hospital outpatient)
     crosswalk: bool = False  # needs the ASP crosswalk (../shared/data/cms)
     profile: Json | None = None  # a [billing.profiles.<payer>] section
 
@@ -236,6 +237,10 @@ ELIGIBILITY_VFC_MEDICAID = [
 def build(case: Case) -> Json:
     cond = ff.condition("dx1", icd=case.icd, snomed=None, text=case.icd[1])
     enc = ff.encounter(diagnoses=("dx1",))
+    if case.encounter_class:
+        enc["class"] = ff.coding(
+            "http://terminology.hl7.org/CodeSystem/v3-ActCode", case.encounter_class, "observation"
+        )
     if case.place_of_service:
         enc["location"] = [
             {
@@ -569,6 +574,29 @@ CASES: list[Case] = [
         },
         icd=PNEUMONIA,
         never=("96376",),
+    ),
+    Case(
+        "infusion",
+        "infusion_then_pushes_hospital_outpatient",
+        "the same chart on an observation stay (POS 22): the hospital also reports +96376",
+        CPT_TIME + "; Pub 100-04 ch.4 §230.2",
+        [
+            G("ma-cro", CEFTRIAXONE, IVINF, (1, "g"), "10:00", end="10:40"),
+            G("ma-dex1", DEXAMETHASONE, IVPUSH, (10, "mg"), "10:45"),
+            G("ma-dex2", DEXAMETHASONE, IVPUSH, (10, "mg"), "11:30"),
+        ],
+        {
+            "BIL002": [
+                line("96365"),
+                line("96375"),
+                line("96376"),
+                line("J0696", 4),
+                line("J1100", 10),
+                line("J1100", 10),
+            ]
+        },
+        icd=PNEUMONIA,
+        encounter_class="OBSENC",
     ),
     Case(
         "infusion",

@@ -284,6 +284,13 @@ def iv_plan(visit: VisitFacts, ctx: RuleContext) -> IvPlan:
     for service in services:
         if service is not first:
             coder.code(service)
+    if coder.lines and len(known) > 1 and not coder.facility:
+        # CPT: the physician's initial code is the primary reason for the encounter.
+        coder.lines[0] = with_note(
+            coder.lines[0],
+            "initial service chosen by the CPT hierarchy; a physician reports the primary "
+            "reason for the encounter as initial",
+        )
     lines = coder.lines + sq_infusion_lines(visit, ctx)
     others = [
         a

@@ -1,10 +1,13 @@
 """Writes the coder fixtures in ``fixtures/coder/<family>/``: charts, then the expected claim.
 
-Each case is written the way a certified coder works a chart: the whole hook request
-(FHIR R4, as an EHR sends it) in ``<name>.json``, and beside it ``<name>.expected.json``
-with the claim lines the coder expects — code, units, modifiers, on the card (rule) that
-proposes them — the cards that must (or must not) fire, and the source of the answer. The
-expected lines are written by hand in ``CASES`` below; nothing here runs the service.
+Each case is written the way a certified coder works a chart: ``<name>.json`` holds the
+whole hook request (FHIR R4, as an EHR sends it) under ``request`` and, under ``expected``,
+the claim lines the coder expects (code, system, units, modifiers, claim: the layout of
+tests/test_coder_cases.py), the same lines by the card (rule) that proposes them
+(``by_card``), the cards that must (``cards``) or must not (``absent``) fire, the codes no
+card may propose (``never``), and the source of the answer; ``settings`` a [billing]
+configuration. The expected lines are written by hand in ``CASES`` below; nothing here runs
+the service.
 
     .venv/bin/python tests/coder_fixture_factory.py      # rewrite fixtures/coder/
 
@@ -264,24 +267,46 @@ def build(case: Case) -> Json:
     return body
 
 
+def _system(code: str) -> str:
+    return CPT if code[:1].isdigit() else HCPCS
+
+
 def expected(case: Case) -> Json:
-    return {
-        "description": case.description,
-        "payer": case.payer,
-        "source": case.source,
-        "lines": {
-            rule: [
-                {"code": code, "units": units, **({"modifiers": list(mods)} if mods else {})}
-                for code, units, mods in lines
-            ]
-            for rule, lines in case.expected.items()
-        },
-        **({"cards": list(case.cards)} if case.cards else {}),
-        **({"absent": list(case.absent)} if case.absent else {}),
-        **({"never": list(case.never)} if case.never else {}),
-        **({"crosswalk": True} if case.crosswalk else {}),
-        **({"profile": case.profile} if case.profile else {}),
+    """The coder's claim: every line (code, system, units, modifiers, claim), and per card."""
+    claim = "institutional" if case.encounter_class == "OBSENC" else "professional"
+    by_card = {
+        rule: [
+            {
+                "code": code,
+                "system": _system(code),
+                "units": units,
+                "modifiers": list(mods),
+                "claim": claim,
+            }
+            for code, units, mods in lines
+        ]
+        for rule, lines in case.expected.items()
     }
+    found: Json = {
+        "description": case.description,
+        "lines": [line for lines in by_card.values() for line in lines],
+        "source": case.source,
+        "by_card": by_card,
+    }
+    for key in ("cards", "absent", "never"):
+        if getattr(case, key):
+            found[key] = list(getattr(case, key))
+    return found
+
+
+def settings(case: Case) -> Json | None:
+    """The case's [billing] configuration (paths relative to the repository)."""
+    billing: Json = {}
+    if case.crosswalk:
+        billing["asp_crosswalk"] = "../shared/data/cms/asp-crosswalk-2026q1.csv"
+    if case.profile:
+        billing["profiles"] = {case.payer: case.profile}
+    return {"billing": billing} if billing else None
 
 
 L = tuple[str, int, tuple[str, ...]]
@@ -846,12 +871,11 @@ CASES: list[Case] = [
         "vaccine",
         "medicare_tdap_ndc_only_injury",
         "Medicare: Adacel charted by NDC only, after a wound",
-        PART_B + "; CMS ASP NDC-HCPCS crosswalk 2026 Q1",
+        PART_B + "; CMS ASP NDC-HCPCS crosswalk 2026 Q1 (the shipped quarter)",
         [G("ma-tdap", TDAP_NDC, IM, (0.5, "mL"), "10:00", site=ARM)],
         {V: [line("90471"), line("90715")]},
         payer="medicare",
         icd=LACERATION,
-        crosswalk=True,
         never=("96372",),
     ),
     Case(
@@ -1041,10 +1065,11 @@ def write() -> int:
     for case in CASES:
         folder = CODER_DIR / case.family
         folder.mkdir(parents=True, exist_ok=True)
-        body = build(case)
-        (folder / f"{case.name}.json").write_text(json.dumps(body, indent=2) + "\n", "utf-8")
-        (folder / f"{case.name}.expected.json").write_text(
-            json.dumps(expected(case), indent=2, ensure_ascii=False) + "\n", "utf-8"
+        document: Json = {"request": build(case), "expected": expected(case)}
+        if settings(case):
+            document["settings"] = settings(case)
+        (folder / f"{case.name}.json").write_text(
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8"
         )
         count += 1
     by_name = {f"{c.family}/{c.name}": c for c in CASES}

@@ -1,9 +1,11 @@
-"""Coder fixtures: charts written with the claim a certified coder expects (fixtures/coder/).
+"""Coder fixtures of the infusion, chemotherapy, flush and vaccine families, card by card.
 
-Each ``<family>/<name>.json`` is a whole hook request; ``<name>.expected.json`` holds the
-expected lines per card (code, units, modifiers), the cards that must or must not fire, the
-codes that must appear on no card, and the source. The card lines must equal the expected
-lines (as a multiset: the order of lines on a card is not a coding decision).
+``fixtures/coder/<family>/<case>.json`` (written by tests/coder_fixture_factory.py) holds
+the request and the claim a coder expects; tests/test_coder_cases.py compares every line of
+the response with ``expected.lines``. This test reads the rest of what these families'
+cases say: the lines of each card (``by_card``: a line is on the card that proposes it), the
+cards that must or must not fire, and the codes no card may propose (a vaccine is never
+96372; a flush is never billed).
 """
 
 from __future__ import annotations
@@ -21,47 +23,57 @@ from injection_cds.reference.billing_config import context_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CODER_DIR = ROOT / "fixtures" / "coder"
-CROSSWALK = ROOT.parent / "shared" / "data" / "cms" / "asp-crosswalk-2026q1.csv"
-CASES = sorted(CODER_DIR.glob("*/*.expected.json"))
+FAMILIES = ("chemotherapy", "infusion", "flush", "vaccine")
+CASES = sorted(p for family in FAMILIES for p in (CODER_DIR / family).glob("*.json"))
+PATH_SETTINGS = ("asp_crosswalk",)
 
 
 def _id(path: Path) -> str:
-    return f"{path.parent.name}/{path.name.removesuffix('.expected.json')}"
+    return f"{path.parent.name}/{path.stem}"
 
 
-def _context(expected: dict[str, Any]) -> RuleContext:
-    section: dict[str, Any] = {}
-    if expected.get("crosswalk"):
-        if not CROSSWALK.exists():
-            pytest.skip(f"needs {CROSSWALK}")
-        section["asp_crosswalk"] = str(CROSSWALK)
-    if expected.get("profile"):
-        section["profiles"] = {expected["payer"]: expected["profile"]}
-    return context_from_config(section) if section else RuleContext()
+def _context(settings: dict[str, Any] | None) -> RuleContext:
+    if not settings:
+        return RuleContext()
+    billing = dict(settings["billing"])
+    for key in PATH_SETTINGS:
+        if key in billing:
+            path = ROOT / billing[key]
+            if not path.exists():
+                pytest.skip(f"needs {path}")
+            billing[key] = str(path)
+    return context_from_config(billing)
 
 
-def _key(line: dict[str, Any]) -> tuple[str, Any, tuple[str, ...]]:
-    return (line["code"], line.get("units"), tuple(line.get("modifiers", ())))
+def _key(line: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        line["code"],
+        line["system"],
+        line.get("units"),
+        tuple(sorted(line.get("modifiers", ()))),
+        line.get("claim"),
+    )
 
 
 def test_there_are_coder_fixtures_for_every_family() -> None:
     families = Counter(p.parent.name for p in CASES)
-    assert set(families) == {"chemotherapy", "infusion", "flush", "vaccine"}
+    assert set(families) == set(FAMILIES)
     assert sum(families.values()) >= 30
 
 
-@pytest.mark.parametrize("expected_path", CASES, ids=_id)
-def test_coder_fixture(expected_path: Path) -> None:
-    expected = json.loads(expected_path.read_text("utf-8"))
+@pytest.mark.parametrize("path", CASES, ids=_id)
+def test_coder_fixture_card_by_card(path: Path) -> None:
+    case = json.loads(path.read_text("utf-8"))
+    expected = case["expected"]
     assert expected["source"].strip(), "every case names its source"
-    body = json.loads(
-        expected_path.with_name(expected_path.name.replace(".expected.json", ".json")).read_text()
-    )
     response = call_service(
-        "injection-charting", body, ctx=_context(expected), base_url="https://cds.example.org"
+        "injection-charting",
+        case["request"],
+        ctx=_context(case.get("settings")),
+        base_url="https://cds.example.org",
     ).response
     cards = {c["source"]["topic"]["code"]: c for c in response["cards"]}
-    for rule, lines in expected["lines"].items():
+    for rule, lines in expected["by_card"].items():
         assert rule in cards, f"{rule} did not fire; cards: {sorted(cards)}"
         got = Counter(_key(line) for line in cards[rule]["extension"]["org.injectioncds.lines"])
         assert got == Counter(_key(line) for line in lines), cards[rule]["detail"]
@@ -83,7 +95,7 @@ def test_no_vaccine_of_the_cvx_table_is_ever_96372(payer: str, birth: str) -> No
     """Every shipped CVX code, given IM, under every payer and age: never 96372, a product line."""
     from injection_cds.reference.coding_tables import shipped_vaccine_products
 
-    body = json.loads((CODER_DIR / "vaccine" / "medicare_flu_cvx_only.json").read_text())
+    body = json.loads((CODER_DIR / "vaccine" / "medicare_flu_cvx_only.json").read_text())["request"]
     typology = {"medicare": "1", "medicaid": "2", "commercial": "5"}[payer]
     for code, row in shipped_vaccine_products().by_cvx.items():
         request = json.loads(json.dumps(body))

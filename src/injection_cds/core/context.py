@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 
 from injection_cds.core import codes
 from injection_cds.reference.catalog import DrugCatalog, FeeSchedule, MueTable
-from injection_cds.reference.containers import ContainerTable
-from injection_cds.reference.self_administered import SadList
 from injection_cds.reference.coding_tables import (
     ComplexDrugTable,
     VaccineProductTable,
     shipped_complex_drugs,
     shipped_vaccine_products,
 )
+from injection_cds.reference.containers import ContainerTable
+from injection_cds.reference.self_administered import SadList
 
 
 @dataclass(frozen=True)

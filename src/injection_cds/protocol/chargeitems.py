@@ -191,7 +191,7 @@ def uncodable_chemo_extras(
     findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
 ) -> CardExtras:
     """BIL022's drug lines (the administration code waits for the documentation)."""
-    return lines_extras([item.drug_line for item in plan.uncodable_chemo], visit)
+    return lines_extras([line for item in plan.uncodable_chemo for line in item.drug_lines], visit)
 
 
 def lines_extras(

@@ -534,11 +534,14 @@ def _shipped_catalog() -> DrugCatalog:
 VACCINE_PRODUCT_CPT_RANGE = (90476, 90759)
 
 
+COVID_VACCINE_PRODUCT_CPT_RANGE = (91300, 91399)  # SARS-CoV-2 vaccine products (913xx)
+
+
 def is_vaccine_product_code(code: str) -> bool:
-    """A CPT vaccine or toxoid product code (90476-90759)."""
-    return (
-        code.isdigit()
-        and VACCINE_PRODUCT_CPT_RANGE[0] <= int(code) <= (VACCINE_PRODUCT_CPT_RANGE[1])
+    """A CPT vaccine or toxoid product code (90476-90759, or a COVID-19 product 913xx)."""
+    return code.isdigit() and any(
+        low <= int(code) <= high
+        for low, high in (VACCINE_PRODUCT_CPT_RANGE, COVID_VACCINE_PRODUCT_CPT_RANGE)
     )
 
 
@@ -549,8 +552,10 @@ def is_vaccine(drug: Drug | None, catalog: DrugCatalog) -> bool:
     if drug.cvx or any(is_vaccine_product_code(code) for code in drug.cpt_codes):
         return True
     entry = catalog.identify(drug)
-    if entry is not None and entry.vaccine:
-        return True
+    if entry is not None and (
+        entry.vaccine or (entry.hcpcs is not None and is_vaccine_product_code(entry.hcpcs))
+    ):
+        return True  # by NDC alone: the crosswalk maps it to a vaccine product code
     text = drug.searchable_text()
     return "vaccine" in text or "toxoid" in text
 

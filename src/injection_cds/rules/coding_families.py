@@ -7,7 +7,9 @@ Each rule is one small pure function; the lines and doses come from the visit's
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
+from injection_cds.core import codes
 from injection_cds.core.billing import BillingPlan
 from injection_cds.core.billing.vaccines import VaccineDose, state_supplied_product
 from injection_cds.core.codes import RouteKind
@@ -213,7 +215,8 @@ def chemotherapy_needs_documentation(
     An antineoplastic (or a complex biologic) never goes without a card: when the route or
     the times are not charted, this card lists the drug line and what the chart must add
     to choose between 96401/96402 (SC/IM), 96409/+96411 (IV push) and 96413/+96415/+96417
-    (IV infusion, by duration).
+    (IV infusion, by duration). On an inpatient stay it says so: nothing is billed
+    separately there (Part A), but the record still lacks the route and times.
 
     Why it matters:
         Chemotherapy administration is paid by route and time; the code cannot be chosen
@@ -232,14 +235,25 @@ def chemotherapy_needs_documentation(
     Sources:
         - CPT 96401-96417; Pub 100-04 ch.12 §30.5 (docs/SOURCES.md §12.4)
     """
+    inpatient = plan.setting == codes.SETTING_INPATIENT
     for item in plan.uncodable_chemo:
-        yield lines_finding(
+        message = (
+            f"{_label(item.administration)}: chemotherapy administration, code not chosen — "
+            f"chart {'; and '.join(item.missing)}."
+        )
+        if inpatient:
+            message += (
+                " Inpatient stay: the administration and the drug are part of the hospital's "
+                "inpatient (Part A) payment, not billed separately."
+            )
+        finding = lines_finding(
             "BIL022",
             "warning",
-            [item.drug_line],
-            f"{_label(item.administration)}: chemotherapy administration, code not chosen — "
-            f"chart {'; and '.join(item.missing)}. Drug line:",
+            list(item.drug_lines),
+            message + (" Drug line:" if item.drug_lines else ""),
         )
+        reference = item.administration.reference
+        yield replace(finding, resource=reference, data={**finding.data, "resources": [reference]})
 
 
 _TIMED_ROUTES = frozenset({RouteKind.IV_INFUSION, RouteKind.SQ_INFUSION})

@@ -45,7 +45,7 @@ class UncodableChemo:
 
     administration: Administration
     missing: tuple[str, ...]  # what the chart must add, in words
-    drug_line: ChargeLine
+    drug_lines: tuple[ChargeLine, ...]  # none where the setting bills nothing (inpatient)
 
 
 def uncodable_chemotherapy(visit: VisitFacts, ctx: RuleContext) -> list[UncodableChemo]:
@@ -69,7 +69,7 @@ def uncodable_chemotherapy(visit: VisitFacts, ctx: RuleContext) -> list[Uncodabl
         if missing:
             found.append(
                 UncodableChemo(
-                    administration, tuple(missing), drug_line(administration, visit, ctx)
+                    administration, tuple(missing), (drug_line(administration, visit, ctx),)
                 )
             )
     return found

@@ -8,6 +8,7 @@ twice and the card can never disagree with the rule.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from injection_cds.core.billing.allergen import allergen_lines
@@ -26,7 +27,14 @@ from injection_cds.core.billing.setting import care_setting
 from injection_cds.core.billing.stops import Stop, critical_stop
 from injection_cds.core.billing.vaccines import VaccinePlan, vaccine_plan
 from injection_cds.core.billing.waste import PendingDiscard
-from injection_cds.core.codes import SETTING_AMBIGUOUS, SETTING_OFFICE
+from injection_cds.core.codes import (
+    CLAIM_INSTITUTIONAL,
+    SETTING_AMBIGUOUS,
+    SETTING_HOSPITAL_OUTPATIENT,
+    SETTING_INPATIENT,
+    SETTING_OFFICE,
+    SETTING_OTHER_FACILITY,
+)
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
 
@@ -74,12 +82,30 @@ class BillingPlan:
             + self.iv_lines
             + self.vaccine_lines
             + self.antineoplastic_lines
-            + tuple(u.drug_line for u in self.uncodable_chemo)
+            + tuple(line for u in self.uncodable_chemo for line in u.drug_lines)
             + self.allergen_lines
         )
 
 
 EMPTY_PLAN = BillingPlan()
+
+# Settings where the infusion, chemotherapy and vaccine lines are billed by no one as charted
+# (inpatient: the Part A stay; another facility bills its own services), as for 96372.
+_NO_LINES = frozenset({SETTING_INPATIENT, SETTING_OTHER_FACILITY})
+
+
+def on_claim(lines: Iterable[ChargeLine], setting: str) -> tuple[ChargeLine, ...]:
+    """The lines on the claim the setting calls for: none, the hospital's, or the physician's.
+
+    Hospital outpatient (provider-based clinic, ED, observation): the hospital reports the
+    drug administration, infusion and vaccine codes on its institutional claim (Pub 100-04
+    ch.4 §230.2); the physician does not.
+    """
+    if setting in _NO_LINES:
+        return ()
+    if setting == SETTING_HOSPITAL_OUTPATIENT:
+        return tuple(replace(line, claim=CLAIM_INSTITUTIONAL) for line in lines)
+    return tuple(lines)
 
 
 def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
@@ -99,6 +125,7 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
     if setting == SETTING_AMBIGUOUS:
         return BillingPlan(setting=setting, stops=stops)
     injections = sc_im_injections(visit, ctx)
+    iv, vaccine = iv_plan(visit, ctx), vaccine_plan(visit, ctx)
     outcomes = DrugLineOutcomes()
     lines = injection_lines(injections, visit, ctx, setting, outcomes)
     return BillingPlan(
@@ -110,10 +137,13 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
         patient_supplied=tuple(outcomes.patient_supplied),
         injections=tuple(injections),
         injection_lines=tuple(lines),
-        iv=iv_plan(visit, ctx),
-        vaccine=vaccine_plan(visit, ctx),
-        antineoplastic_lines=tuple(antineoplastic_lines(visit, ctx)),
-        uncodable_chemo=tuple(uncodable_chemotherapy(visit, ctx)),
+        iv=replace(iv, lines=on_claim(iv.lines, setting)),
+        vaccine=replace(vaccine, lines=on_claim(vaccine.lines, setting)),
+        antineoplastic_lines=on_claim(antineoplastic_lines(visit, ctx), setting),
+        uncodable_chemo=tuple(
+            replace(item, drug_lines=on_claim(item.drug_lines, setting))
+            for item in uncodable_chemotherapy(visit, ctx)
+        ),
         flushes=tuple(
             a
             for a in visit.administrations

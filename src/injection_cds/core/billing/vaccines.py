@@ -71,14 +71,17 @@ def _product(administration: Administration, ctx: RuleContext) -> str | None:
     if drug is None:
         return None
     for code in drug.cpt_codes:
-        if is_vaccine_product_code(code) or code.startswith("913"):
+        if is_vaccine_product_code(code):
             return code
     row = ctx.vaccine_products.for_cvx(drug.cvx)
     if row is not None:
         return row.cpt
+    entry = entry_for(drug, ctx.catalog)  # the NDC through the CMS crosswalk
+    if entry is not None and entry.hcpcs and is_vaccine_product_code(entry.hcpcs):
+        return entry.hcpcs
     ndc11 = first_ndc11(drug)
     crosswalked = ctx.catalog.ndc_to_hcpcs.get(ndc11) if ndc11 else None
-    if crosswalked and crosswalked[:1] == "9":
+    if crosswalked and is_vaccine_product_code(crosswalked):
         return crosswalked
     return None
 

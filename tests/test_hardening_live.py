@@ -108,7 +108,7 @@ def test_stalled_postgres_at_run_time_cards_within_the_budget(
     config = {
         "database_url": url,
         "budget": {"request_seconds": REQUEST_BUDGET},
-        "database": {"request_wait_seconds": DB_WAIT, "retry_seconds": 2.0},
+        "database": {"request_wait_seconds": DB_WAIT, "retry_seconds": 2.0, "stall_seconds": 1.0},
         "auth": jwt_kit.auth_config(),
     }
     with live_server(tmp_path, config, workers=1) as server:

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
         "statement_timeout_ms": 5000,
         "request_wait_seconds": 0.25,  # the most a hook call waits for the ledger/replay check
         "retry_seconds": 5.0,  # after a failure, requests skip the database this long
+        "stall_seconds": 10.0,  # a call running this long: the database stalled
     },
     "fhir": {
         "allow_http_loopback": False,

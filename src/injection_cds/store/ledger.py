@@ -87,6 +87,7 @@ STORE_SCHEMA: dict[str, Any] = {
                 "statement_timeout_ms": {"type": "integer", "minimum": 1},
                 "request_wait_seconds": {"type": "number", "exclusiveMinimum": 0},
                 "retry_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "stall_seconds": {"type": "number", "exclusiveMinimum": 0},
             },
         },
     },
@@ -97,6 +98,7 @@ DATABASE_DEFAULTS: dict[str, Any] = {
     "statement_timeout_ms": 5000,
     "request_wait_seconds": 0.25,  # the most a hook call waits for the ledger or replay check
     "retry_seconds": 5.0,  # after a failure, calls skip the database this long
+    "stall_seconds": 10.0,  # a call running this long means the database stalled
 }
 
 
@@ -129,7 +131,10 @@ class Store:
             statement_timeout_ms=int(timeouts["statement_timeout_ms"]),
         )
         self.request_wait_seconds = float(timeouts["request_wait_seconds"])
-        self.guard = DatabaseGuard(retry_seconds=float(timeouts["retry_seconds"]))
+        self.guard = DatabaseGuard(
+            retry_seconds=float(timeouts["retry_seconds"]),
+            stall_seconds=float(timeouts["stall_seconds"]),
+        )
         self.ledger = CardLedger(self.db, hash_key)
         self.feedback = FeedbackStore(self.db, store_user_comments=store_user_comments)
         self.replay = ReplayTable(self.db)

@@ -1,9 +1,9 @@
 """Record the cards of a successful service call in the ledger, without holding them up.
 
 The write runs through the store's guard: the response waits for it at most
-``database.request_wait_seconds``, and not at all while the database is known to be down.
-A write that cannot be made is logged with its cause and counted (``/readyz``); the
-clinician gets the cards either way.
+``database.request_wait_seconds`` (a slower write goes on in the background), and not at all
+while the database is known to be down. A write that cannot be made is logged with its cause
+and counted (``/readyz``); the clinician gets the cards either way.
 """
 
 from __future__ import annotations
@@ -39,4 +39,11 @@ def record_cards(result: Any) -> None:
     try:
         store.guard.run("ledger", write, wait=store.request_wait_seconds)
     except Unavailable as exc:  # the clinician still gets the cards
-        log.error("card ledger write skipped (%d cards): %s", len(result.cards), exc.cause)
+        if exc.still_running:
+            log.warning(
+                "card ledger write not waited for (%d cards): %s; it goes on in the background",
+                len(result.cards),
+                exc.cause,
+            )
+        else:
+            log.error("card ledger write skipped (%d cards): %s", len(result.cards), exc.cause)

@@ -33,6 +33,14 @@ DISCARDED = "https://injection-cds.org/fhir/StructureDefinition/discarded-amount
 SUPPLIED = "https://injection-cds.org/fhir/StructureDefinition/patient-supplied"
 IM = {"coding": [{"system": SNOMED, "code": "78421000", "display": "Intramuscular route"}]}
 SC = {"coding": [{"system": SNOMED, "code": "34206005", "display": "Subcutaneous route"}]}
+IV_PUSH = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration",
+            "code": "IVPUSH",
+        }
+    ]
+}
 SITES = ["LD", "RD", "LG", "RG"]
 DAY = "2026-11-24"
 

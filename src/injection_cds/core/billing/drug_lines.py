@@ -93,6 +93,7 @@ def drug_line(administration: Administration, visit: VisitFacts, ctx: RuleContex
         ndc_note=ndc_note,
         payment=payment_text(entry, units.units, visit, ctx) if entry is not None else None,
         reference=reference_text(entry, ctx),
+        drug=True,
     )
 
 

@@ -8,21 +8,18 @@ has no drug line (BIL024), single-dose drug lines take JW/JZ (BIL023), ESAs thei
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 
 from injection_cds.core import codes
+from injection_cds.core.billing.claim_pass import DrugLineOutcomes, clinic_visit, settle
 from injection_cds.core.billing.classify import (
     date_of_service,
     diagnoses_of,
     is_inpatient,
     profile_of,
     separate_injections,
-    status_indicator,
 )
 from injection_cds.core.billing.drug_lines import drug_line
-from injection_cds.core.billing.esa import EsaDecision, esa_line
 from injection_cds.core.billing.lines import ChargeLine
-from injection_cds.core.billing.waste import PendingDiscard, with_discard
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
 
@@ -30,16 +27,6 @@ from injection_cds.core.facts import Administration, VisitFacts
 _NO_LINES = frozenset(
     {codes.SETTING_INPATIENT, codes.SETTING_AMBIGUOUS, codes.SETTING_OTHER_FACILITY}
 )
-
-
-@dataclass
-class DrugLineOutcomes:
-    """What the drug-line pass decided besides the lines (read by BIL023, BIL028, DOC018)."""
-
-    discards: list[tuple[Administration, tuple[str, ...]]] = field(default_factory=list)
-    pending: list[PendingDiscard] = field(default_factory=list)
-    esa: list[EsaDecision] = field(default_factory=list)
-    patient_supplied: list[Administration] = field(default_factory=list)
 
 
 def injection_lines(
@@ -54,13 +41,13 @@ def injection_lines(
     None on an inpatient stay (the administration and the drug are part of the inpatient
     payment, BIL005), in another facility (the facility bills), or when the setting is
     ambiguous (BIL026). In a hospital outpatient department the same lines go on the
-    hospital's institutional claim, with the OPPS status indicator (BIL025).
+    hospital's institutional claim, with the OPPS status indicator and G0463 for a clinic
+    visit (BIL025). A drug the patient brought has no line (BIL024).
     """
     administrations = injections
     if not administrations or is_inpatient(visit, ctx) or setting in _NO_LINES:
         return []
     outcomes = outcomes if outcomes is not None else DrugLineOutcomes()
-    institutional = setting == codes.SETTING_HOSPITAL_OUTPATIENT
     convention = profile_of(visit, ctx).repeat_convention
     admin_lines: list[ChargeLine] = []
     by_date: dict[str, list[list[Administration]]] = {}
@@ -73,80 +60,11 @@ def injection_lines(
         if administration.patient_supplied:
             outcomes.patient_supplied.append(administration)
             continue
-        drug_lines.extend(_drug_lines(administration, visit, ctx, institutional, outcomes))
-    if institutional:
-        return [_institutional(line, ctx) for line in admin_lines + drug_lines] + _clinic_visit(
-            visit, administrations
-        )
-    return admin_lines + drug_lines
-
-
-def _drug_lines(
-    administration: Administration,
-    visit: VisitFacts,
-    ctx: RuleContext,
-    institutional: bool,
-    outcomes: DrugLineOutcomes,
-) -> list[ChargeLine]:
-    """The drug's line (ESA code and modifier), split or marked for JW/JZ."""
-    line, decision = esa_line(drug_line(administration, visit, ctx), administration, visit)
-    if decision is not None:
-        outcomes.esa.append(decision)
-    # Packaged OPPS drugs (status N) take no JW/JZ; on a physician claim every drug billed
-    # on its own line is separately payable.
-    status = status_indicator(line.code, ctx) if institutional else None
-    payable = not institutional or status in codes.OPPS_SEPARATELY_PAID
-    lines, pending = with_discard(line, administration, visit, ctx, separately_payable=payable)
-    if pending is not None:
-        outcomes.pending.append(pending)
-    added = tuple(m for ln in lines for m in ln.modifiers if m in _DISCARD_MODIFIERS)
-    if added:
-        outcomes.discards.append((administration, added))
+        drug_lines.append(drug_line(administration, visit, ctx))
+    lines = settle(admin_lines + drug_lines, visit, ctx, setting, outcomes)
+    if setting == codes.SETTING_HOSPITAL_OUTPATIENT:
+        lines += clinic_visit(visit, administrations)
     return lines
-
-
-_DISCARD_MODIFIERS = frozenset({codes.MODIFIER_DISCARDED, codes.MODIFIER_NOTHING_DISCARDED})
-
-
-def _institutional(line: ChargeLine, ctx: RuleContext) -> ChargeLine:
-    """The line on the hospital's claim, with its OPPS status indicator when known."""
-    status = status_indicator(line.code, ctx)
-    note = f"OPPS status indicator {status}" if status else "OPPS status: load Addendum B"
-    if status in codes.OPPS_PACKAGED:
-        note += " (packaged: reported, not paid separately)"
-    elif status == "Q1":
-        note += " (packaged when the claim has a service with status S, T or V)"
-    return replace(
-        line,
-        claim=codes.CLAIM_INSTITUTIONAL,
-        note="; ".join(n for n in (line.note, note) if n),
-    )
-
-
-def _clinic_visit(visit: VisitFacts, administrations: list[Administration]) -> list[ChargeLine]:
-    """G0463 on the hospital's claim for a clinic visit (an E/M) in a provider-based clinic.
-
-    Not in the emergency department, not in observation.
-    """
-    encounter = visit.encounter
-    if encounter is None or not encounter.em_codes:
-        return []
-    if encounter.class_code in ("EMER", "OBSENC") or encounter.place_of_service == "23":
-        return []
-    return [
-        ChargeLine(
-            code=codes.CPT_HOSPITAL_CLINIC_VISIT,
-            system=codes.HCPCS,
-            units=1,
-            description="Hospital outpatient clinic visit",
-            diagnoses=tuple(
-                dict.fromkeys(d for a in administrations for d in diagnoses_of(a, visit))
-            ),
-            services=(encounter.reference,),
-            claim=codes.CLAIM_INSTITUTIONAL,
-            note="the clinic visit on the hospital's claim (OPPS); the physician bills the E/M",
-        )
-    ]
 
 
 def _repeat_lines(

@@ -29,6 +29,7 @@ class ChargeLine:
     payment: str | None = None  # Part B payment limit or OPPS status, naming its file
     reference: str | None = None  # the CMS quarter (and file) the drug's code came from
     claim: str = codes.CLAIM_PROFESSIONAL  # codes.CLAIM_KINDS: CMS-1500/837P or UB-04/837I
+    drug: bool = False  # a drug's own line (drug_lines.drug_line): JW/JZ and ESA rules apply
 
     def as_json(self) -> dict[str, Any]:
         """The RULES.md line shape; absent values are left out (no null, no empty list)."""

@@ -17,10 +17,11 @@ from injection_cds.core.billing.chemotherapy import (
     antineoplastic_lines,
     uncodable_chemotherapy,
 )
+from injection_cds.core.billing.claim_pass import DrugLineOutcomes, settle
 from injection_cds.core.billing.classify import is_flush_or_diluent, sc_im_injections
 from injection_cds.core.billing.esa import EsaDecision
 from injection_cds.core.billing.estimate import Estimate, estimate
-from injection_cds.core.billing.injections import DrugLineOutcomes, injection_lines
+from injection_cds.core.billing.injections import injection_lines
 from injection_cds.core.billing.intravenous import IvPlan, iv_plan
 from injection_cds.core.billing.lines import ChargeLine
 from injection_cds.core.billing.setting import care_setting
@@ -128,6 +129,17 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
     iv, vaccine = iv_plan(visit, ctx), vaccine_plan(visit, ctx)
     outcomes = DrugLineOutcomes()
     lines = injection_lines(injections, visit, ctx, setting, outcomes)
+
+    def settled(family: Iterable[ChargeLine]) -> tuple[ChargeLine, ...]:
+        """The family on the setting's claim, its drug lines through ESA and JW/JZ rules."""
+        return tuple(settle(on_claim(family, setting), visit, ctx, setting, outcomes))
+
+    iv = replace(iv, lines=settled(iv.lines))
+    chemo = settled(antineoplastic_lines(visit, ctx))
+    uncodable = tuple(
+        replace(item, drug_lines=settled(item.drug_lines))
+        for item in uncodable_chemotherapy(visit, ctx)
+    )
     return BillingPlan(
         setting=setting,
         stops=stops,
@@ -137,13 +149,10 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
         patient_supplied=tuple(outcomes.patient_supplied),
         injections=tuple(injections),
         injection_lines=tuple(lines),
-        iv=replace(iv, lines=on_claim(iv.lines, setting)),
+        iv=iv,
         vaccine=replace(vaccine, lines=on_claim(vaccine.lines, setting)),
-        antineoplastic_lines=on_claim(antineoplastic_lines(visit, ctx), setting),
-        uncodable_chemo=tuple(
-            replace(item, drug_lines=on_claim(item.drug_lines, setting))
-            for item in uncodable_chemotherapy(visit, ctx)
-        ),
+        antineoplastic_lines=chemo,
+        uncodable_chemo=uncodable,
         flushes=tuple(
             a
             for a in visit.administrations

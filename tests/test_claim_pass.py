@@ -1,0 +1,72 @@
+"""The claim pass over the other families' lines: IV drug lines take JW/JZ and ESA rules,
+an inpatient stay bills no IV line, a hospital outpatient IV line is institutional."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from injection_cds.core import codes
+from injection_cds.core.billing import BillingPlan, plan_billing
+from injection_cds.core.context import RuleContext
+from injection_cds.core.extract import ResourceIndex, visit_facts
+
+sys.path.insert(0, str(Path(__file__).parent))
+from coder_case_factory import administration, ketorolac_30, request  # noqa: E402
+
+IV_PUSH = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration",
+            "code": "IVPUSH",
+        }
+    ]
+}
+
+
+def _plan(body: dict[str, Any]) -> BillingPlan:
+    index = ResourceIndex()
+    administrations = [e["resource"] for e in body["context"]["medicationAdministrations"]["entry"]]
+    for resource in administrations:
+        index.add(resource)
+    for value in body["prefetch"].values():
+        if value.get("resourceType") == "Bundle":
+            for entry in value.get("entry", []):
+                index.add(entry["resource"])
+        else:
+            index.add(value)
+    visit = visit_facts(
+        body["hook"],
+        index,
+        administrations=administrations,
+        encounter_id="enc-5001",
+        patient_id="pat-1001",
+        default_payer_class=codes.PAYER_CLASS_COMMERCIAL,
+    )
+    return plan_billing(visit, RuleContext())
+
+
+def _iv_request(**kwargs: Any) -> dict[str, Any]:
+    return json.loads(
+        json.dumps(request([administration("ma-1", ketorolac_30(), 30, "mg", IV_PUSH)], **kwargs))
+    )
+
+
+def test_iv_push_drug_line_takes_jz_for_medicare() -> None:
+    plan = _plan(_iv_request())
+    drug = [line for line in plan.iv_lines if line.code == "J1885"]
+    assert [(line.units, line.modifiers) for line in drug] == [(2, ("JZ",))]
+    assert any(line.code == "96374" for line in plan.iv_lines)
+
+
+def test_iv_push_on_an_inpatient_stay_bills_nothing() -> None:
+    plan = _plan(_iv_request(encounter_class="IMP"))
+    assert plan.iv_lines == ()
+
+
+def test_iv_push_in_the_emergency_department_is_on_the_hospital_claim() -> None:
+    plan = _plan(_iv_request(payer="commercial", encounter_class="EMER"))
+    assert plan.iv_lines
+    assert {line.claim for line in plan.iv_lines} == {codes.CLAIM_INSTITUTIONAL}

@@ -292,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     audit = BENCH / "AUDIT-RESULTS.md"
     if audit.exists() and not args.smoke:
         text = text.rstrip("\n") + "\n\n" + audit_section(audit.read_text()) + "\n"
+    counts = BENCH / "CARD-COUNTS.md"  # bench/card_counts.py --write
+    if counts.exists() and not args.smoke:
+        from card_counts import section
+
+        text = text.rstrip("\n") + "\n\n" + section(counts.read_text())
     (out / "RESULTS.md").write_text(text)
     print()
     print(text)

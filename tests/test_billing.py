@@ -13,6 +13,7 @@ from fhir.resources.R4B.chargeitem import ChargeItem
 from injection_cds.core import codes, units
 from injection_cds.core.context import PayerProfile, RuleContext, RuleSettings
 from injection_cds.core.facts import Quantity
+from injection_cds.protocol.audience import CardPolicy
 from injection_cds.protocol.pipeline import call_service
 from injection_cds.reference.billing_config import context_from_config
 from injection_cds.reference.catalog import DrugCatalog
@@ -69,8 +70,15 @@ def test_units_not_computed_when_the_dose_does_not_convert(dose: Quantity | None
     assert result.units is None and result.note
 
 
+BILLING_REVIEW = CardPolicy.everywhere("billing")
+
+
 def _call(body: dict[str, Any], ctx: RuleContext) -> dict[str, Any]:
-    return call_service("injection-charting", body, ctx=ctx, base_url=BASE).response
+    # The billing review's view: every finding, one card per rule (charting shows the
+    # clinician only what can be fixed in the chart now; tests/test_card_policy.py).
+    return call_service(
+        "injection-charting", body, ctx=ctx, base_url=BASE, policy=BILLING_REVIEW
+    ).response
 
 
 def _cards_by_rule(response: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -4,7 +4,11 @@ import json
 from pathlib import Path
 
 from injection_cds.core.context import RuleContext
+from injection_cds.protocol.audience import CardPolicy
 from injection_cds.protocol.pipeline import call_service
+
+# The billing review's view of each request: every finding, one card per rule.
+BILLING_REVIEW = CardPolicy.everywhere("billing")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules" / "BIL005"
 
@@ -15,7 +19,13 @@ def _codes(name: str) -> dict[str, dict[str, object]]:
         "encounter-discharge": "injection-discharge",
         "order-sign": "injection-order-sign",
     }.get(body["hook"], "injection-charting")
-    result = call_service(service, body, ctx=RuleContext(), base_url="https://cds.example.org")
+    result = call_service(
+        service,
+        body,
+        ctx=RuleContext(),
+        base_url="https://cds.example.org",
+        policy=BILLING_REVIEW,
+    )
     return {card["source"]["topic"]["code"]: card for card in result.cards}
 
 
@@ -36,7 +46,11 @@ def test_order_sign_previews_the_lines_without_creating_charges() -> None:
     golden = FIXTURES.parents[1] / "golden" / "order-sign" / "complete_order.request.json"
     body = json.loads(golden.read_text("utf-8"))
     result = call_service(
-        "injection-order-sign", body, ctx=RuleContext(), base_url="https://cds.example.org"
+        "injection-order-sign",
+        body,
+        ctx=RuleContext(),
+        base_url="https://cds.example.org",
+        policy=BILLING_REVIEW,
     )
     card = next(c for c in result.cards if c["source"]["topic"]["code"] == "BIL001")
     assert "suggestions" not in card and "selectionBehavior" not in card
@@ -46,7 +60,11 @@ def test_order_sign_previews_the_lines_without_creating_charges() -> None:
 
 def _bil001(body: dict[str, object]) -> dict[str, object]:
     result = call_service(
-        "injection-charting", body, ctx=RuleContext(), base_url="https://cds.example.org"
+        "injection-charting",
+        body,
+        ctx=RuleContext(),
+        base_url="https://cds.example.org",
+        policy=BILLING_REVIEW,
     )
     return next(c for c in result.cards if c["source"]["topic"]["code"] == "BIL001")
 
@@ -82,7 +100,11 @@ def test_hospital_short_stay_is_a_facility_setting() -> None:
     body = json.loads((FIXTURES / "fail_inpatient_stay.json").read_text("utf-8"))
     body["prefetch"]["encounter"]["class"]["code"] = "SS"
     result = call_service(
-        "injection-charting", body, ctx=RuleContext(), base_url="https://cds.example.org"
+        "injection-charting",
+        body,
+        ctx=RuleContext(),
+        base_url="https://cds.example.org",
+        policy=BILLING_REVIEW,
     )
     assert result.visit.encounter is not None
     assert result.visit.encounter.place_of_service == "22"

@@ -50,7 +50,13 @@ def test_text_output_lists_the_cards(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_text_output_renders_markdown_for_a_terminal(runner: CliRunner, tmp_path: Path) -> None:
     """No raw markdown (``**``, escaped ``\\*``, pipe tables) and the server's own base URL."""
-    result = run(runner, str(ROOT / "fixtures" / "examples" / "charting-ceftriaxone.json"))
+    # The billing review's view of the charting example, so the BIL001 table is there too.
+    config = tmp_path / "billing-review.toml"
+    config.write_text(
+        '[cards.audience]\n"org.injectioncds.medicationadministration-sign" = "billing"\n'
+    )
+    example = ROOT / "fixtures" / "examples" / "charting-ceftriaxone.json"
+    result = run(runner, str(example), "--config", str(config))
     assert result.exit_code == 0, result.output
     assert "BIL001" in result.stdout and "DOC001" in result.stdout
     assert "**" not in result.stdout

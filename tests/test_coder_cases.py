@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from injection_cds.core.context import RuleContext
+from injection_cds.protocol.audience import CardPolicy
 from injection_cds.protocol.pipeline import call_service
 from injection_cds.protocol.services import load_services
 from injection_cds.reference.billing_config import context_from_config
@@ -26,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "fixtures" / "coder").glob("*/*.json"))
 LINES = "org.injectioncds.lines"
 PATH_SETTINGS = ("sad_list", "fda_ndc_packages", "asp_crosswalk")
+# The lines are the billing review's (charting shows the clinician no billing card).
+BILLING_REVIEW = CardPolicy.everywhere("billing")
 
 
 def _context(settings: dict[str, Any] | None) -> RuleContext:
@@ -51,6 +54,7 @@ def card_lines(case: dict[str, Any]) -> list[dict[str, Any]]:
         request,
         ctx=_context(case.get("settings")),
         base_url="https://cds.example.org",
+        policy=BILLING_REVIEW,
     )
     lines: list[dict[str, Any]] = []
     for card in result.response["cards"]:

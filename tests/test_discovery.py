@@ -42,7 +42,9 @@ def test_discovery_lists_the_three_services(client: FlaskClient) -> None:
             assert isinstance(service[field], str) and service[field].strip()
         prefetch = service["prefetch"]
         assert prefetch and all(isinstance(v, str) and v for v in prefetch.values())
-        assert {"encounter", "conditions", "coverage", "chargeItems", "patient"} <= set(prefetch)
+        assert {"encounter", "conditions", "coverage", "patient"} <= set(prefetch)
+        # ChargeItems are the encounter's: not asked on order-sign, whose context may lack it
+        assert ("chargeItems" in prefetch) is (service["hook"] != "order-sign")
 
 
 def test_no_internal_fields_leak(client: FlaskClient) -> None:

@@ -92,10 +92,15 @@ def test_error_never_quotes_the_body() -> None:
     assert "Jane" not in text and "5566" not in text and "1950" not in text
 
 
-def _round_trip(client) -> list[str]:
+def _rules(card: dict[str, object]) -> set[str]:
+    return {f["rule"] for f in card["extension"]["org.injectioncds.findings"]}  # type: ignore[index]
+
+
+def _round_trip(client) -> list[dict[str, object]]:
     response = client.post(f"/cds-services/{SERVICE}", json=json.loads(REQUEST.read_text()))
     assert response.status_code == 200
-    uuids = [card["uuid"] for card in response.json["cards"]]
+    cards = response.json["cards"]
+    uuids = [card["uuid"] for card in cards]
     assert uuids
     posted = client.post(
         f"/cds-services/{SERVICE}/feedback",
@@ -105,26 +110,33 @@ def _round_trip(client) -> list[str]:
     assert posted.json == {"stored": 2, "unknownCards": ["not-a-card-we-issued"]}
     single = client.post(f"/cds-services/{SERVICE}/feedback", json=_override(uuids[-1]))
     assert single.status_code == 200 and single.json == {"stored": 1}
-    return uuids
+    return cards
 
 
 def test_round_trip_and_restart_sqlite(tmp_path: Path, make_app) -> None:
     with make_app(tmp_path) as app:
-        uuids = _round_trip(app.test_client())
+        cards = _round_trip(app.test_client())
+    uuids = [card["uuid"] for card in cards]
+    # the last card folds the administration's warnings (site, lot): feedback counts for each
+    folded = _rules(cards[-1])
+    assert len(folded) > 1
     with make_app(tmp_path) as app:  # a restart: a new app, a new store, the same file
         store = app.extensions["injection_cds.store.ledger"]
         rows = store.feedback_rows()
         assert {r["card_uuid"] for r in rows} == {uuids[0], uuids[-1], "not-a-card-we-issued"}
         assert [r["known_card"] for r in rows if r["card_uuid"] == uuids[0]] == [True]
         analytics = app.test_client().get("/analytics").json
-        assert analytics["totals"]["overridden"] == len({uuids[0], uuids[-1]})
+        assert analytics["totals"]["overridden"] == len(_rules(cards[0])) + len(folded)
+        by_rule = {row["rule"]: row for row in analytics["rules"]}
+        for rule in folded:
+            assert by_rule[rule]["shown"] == 1 and by_rule[rule]["overridden"] == 1, rule
         assert analytics["unknownCardFeedback"] == 1
 
 
 @pytest.mark.postgres
 def test_round_trip_postgresql(tmp_path: Path, make_app, postgres_url: str) -> None:
     with make_app(tmp_path, database_url=postgres_url) as app:
-        uuids = _round_trip(app.test_client())
+        uuids = [card["uuid"] for card in _round_trip(app.test_client())]
         rows = app.extensions["injection_cds.store.ledger"].feedback_rows()
         assert {r["card_uuid"] for r in rows} == {uuids[0], uuids[-1], "not-a-card-we-issued"}
 

@@ -14,8 +14,11 @@ from injection_cds.protocol.services import load_services
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "cds_hooks" / "schemas"
 REQUESTS = sorted(
-    [p for p in (ROOT / "fixtures").rglob("*.json") if not p.name.endswith(".response.json")]
+    p
+    for p in (ROOT / "fixtures").rglob("*.json")
+    if not p.name.endswith((".response.json", ".feedback.json"))
 )  # coder cases hold their request under "request"
+FEEDBACK = sorted((ROOT / "fixtures").rglob("*.feedback.json"))
 SERVICE_BY_HOOK = {s.hook: s.id for s in load_services().values()}
 
 
@@ -49,3 +52,12 @@ def test_fixture_is_a_valid_request_with_a_valid_response(path: Path) -> None:
         SERVICE_BY_HOOK[body["hook"]], body, ctx=RuleContext(), base_url="https://cds.example.org"
     )
     assert _errors(RESPONSE, result.response) == []
+
+
+@pytest.mark.parametrize("path", FEEDBACK, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_feedback_fixture_is_valid_feedback(path: Path) -> None:
+    assert _errors(_validator("feedback"), json.loads(path.read_text("utf-8"))) == []
+
+
+def test_there_are_feedback_fixtures() -> None:
+    assert FEEDBACK

@@ -133,34 +133,40 @@ def test_oral_only_visit_has_no_cards() -> None:
     assert _golden_response("encounter-discharge", "oral_only_no_cards") == {"cards": []}
 
 
-def test_complete_charting_has_no_documentation_cards() -> None:
-    codes = _codes(
-        _golden_response(
-            "org.injectioncds.medicationadministration-sign", "complete_im_ceftriaxone"
-        )
+def test_complete_charting_has_no_cards() -> None:
+    # Nothing for the clinician to fix: no card. What it bills is the billing review's
+    # (discharge), not the bedside's.
+    response = _golden_response(
+        "org.injectioncds.medicationadministration-sign", "complete_im_ceftriaxone"
     )
-    assert not [c for c in codes if c.startswith("DOC")]
-    assert "BIL001" in codes
+    assert response == {"cards": []}
+
+
+def _rules(card: dict[str, Any]) -> set[str]:
+    return {f["rule"] for f in card["extension"]["org.injectioncds.findings"]}
 
 
 def test_incomplete_b12_cards_name_only_the_b12() -> None:
     response = _golden_response(
         "org.injectioncds.medicationadministration-sign", "two_injections_one_incomplete"
     )
-    docs = {
-        card["source"]["topic"]["code"]: card
-        for card in response["cards"]
-        if card["source"]["topic"]["code"].startswith("DOC")
-    }
-    assert set(docs) == {"DOC001", "DOC002", "DOC003"}
-    for card in docs.values():
+    cards = response["cards"]
+    # one card per urgency for the one administration that lacks something; no billing card
+    assert [(c["source"]["topic"]["code"], _rules(c), c["indicator"]) for c in cards] == [
+        ("DOC001", {"DOC001"}, "critical"),
+        ("DOC002", {"DOC002", "DOC003"}, "warning"),
+    ]
+    for card in cards:
         resources = {f["resource"] for f in card["extension"]["org.injectioncds.findings"]}
         assert resources == {"MedicationAdministration/ma-b12-1"}
         assert "Cyanocobalamin" in card["detail"]
         assert "(2026-11-24 10:22)" in card["detail"]  # the time, as a person reads it
         assert card["overrideReasons"]
-    assert docs["DOC001"]["indicator"] == "critical"
-    assert docs["DOC002"]["indicator"] == "warning"
+        assert "](" not in card["detail"]  # the rule pages are links, not markdown links
+        assert {link["url"] for link in card["links"]} == {
+            f"{BASE_URL}/rules/{rule}" for rule in _rules(card)
+        }
+    assert cards[1]["summary"] == "To complete: injection site missing; lot number missing"
 
 
 def test_discharge_mixed_visit() -> None:

@@ -338,6 +338,16 @@ def test_chunked_body_over_the_limit_is_413(tmp_path: Path) -> None:
 # --- 422: prefetch and context resources that are not valid FHIR ------------------------
 
 
+@pytest.fixture
+def strict_client(tmp_path: Path) -> Iterator[FlaskClient]:
+    """A service with ``fhir.strict = true``: every resource that is not valid R4 is a 422."""
+    with app_for(tmp_path / "strict", fhir={"strict": True}) as app:
+        yield app.test_client()
+
+
+_UNREAD = {"unknown-element", "bad-bool"}  # elements no rule reads (lenient: answered)
+
+
 @pytest.mark.parametrize(
     ("key", "mutate", "element"),
     [
@@ -351,22 +361,45 @@ def test_chunked_body_over_the_limit_is_413(tmp_path: Path) -> None:
     ids=["wrong-type", "object-expected", "unknown-element", "bad-date", "bad-bool", "bad-type"],
 )
 def test_invalid_prefetch_resource_is_422(
-    client: FlaskClient, key: str, mutate: Callable[[Json], None], element: str
+    strict_client: FlaskClient,
+    client: FlaskClient,
+    request: pytest.FixtureRequest,
+    key: str,
+    mutate: Callable[[Json], None],
+    element: str,
 ) -> None:
     body = marked_request()
     mutate(body["prefetch"][key])
-    issues = assert_error(post(client, body), 422, where=f"prefetch.{key}")
+    issues = assert_error(post(strict_client, body), 422, where=f"prefetch.{key}")
     assert any(
         f"prefetch.{key}" in issue["diagnostics"] and element in issue["diagnostics"]
         for issue in issues
     ), issues
+    lenient = post(client, body)
+    if request.node.callspec.id in _UNREAD:
+        assert_read_leniently(lenient, f"prefetch.{key}", element)
+    else:  # an element the rules read: refused in either mode
+        assert_error(lenient, 422, where=f"prefetch.{key}")
 
 
-def test_invalid_resource_in_a_prefetch_bundle_names_the_entry(client: FlaskClient) -> None:
+def assert_read_leniently(response: TestResponse, where: str, element: str) -> None:
+    """200 with cards, and a note naming where and the element ignored, never the value."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert MARK not in response.get_data(as_text=True)
+    (note,) = response.get_json()["extension"]["org.injectioncds.lenient-reading"]
+    assert note["where"] == where and note["ignored"] == [element]
+
+
+def test_invalid_resource_in_a_prefetch_bundle_names_the_entry(
+    strict_client: FlaskClient, client: FlaskClient
+) -> None:
     body = marked_request()
     body["prefetch"]["conditions"]["entry"][0]["resource"]["onsetDateTime"] = MARK
-    issues = assert_error(post(client, body), 422, where="prefetch.conditions.entry[0]")
+    issues = assert_error(post(strict_client, body), 422, where="prefetch.conditions.entry[0]")
     assert any("Condition.onsetDateTime" in i["diagnostics"] for i in issues), issues
+    assert_read_leniently(
+        post(client, body), "prefetch.conditions.entry[0].resource", "Condition.onsetDateTime"
+    )
 
 
 @pytest.mark.parametrize("value", ["text", 3, [1], [{"resourceType": "Patient"}]])

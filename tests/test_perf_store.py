@@ -42,7 +42,10 @@ def _write_all(store: Store) -> list[int]:
         store.record_cards(
             "svc", "hook-a", "h1", [_card("a"), _card("b", "BIL001")], "p1", "e1", T0
         ),
-        store.record_cards("svc", "hook-a", "h2", [_card("b"), _card("c")], None, None, T0),
+        # "b" again (a retried call: the same card, the same rule) is skipped
+        store.record_cards(
+            "svc", "hook-a", "h2", [_card("b", "BIL001"), _card("c")], None, None, T0
+        ),
         store.record_cards("s" * 300, "h" * 300, "i" * 300, [{"uuid": "d"}], "Patient/p1", None),
         store.record_cards(
             "svc", "hook-a", "h3", [_card(f"bulk-{n}") for n in range(250)], "p", "e"

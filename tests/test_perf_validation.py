@@ -21,11 +21,15 @@ from injection_cds.web.factory import create_app
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
+    # Strict reading: every invalid resource is refused (lenient reading returns a pruned
+    # copy instead, never cached: tests/test_lenient_reading.py).
+    fhir.configure_strict(True)
     fhir.clear_validation_cache()
     fhir.configure_validation_cache(fhir.DEFAULT_VALIDATION_CACHE_SIZE)
     yield
     fhir.clear_validation_cache()
     fhir.configure_validation_cache(fhir.DEFAULT_VALIDATION_CACHE_SIZE)
+    fhir.configure_strict(False)
 
 
 def _outcome(resource: Any, where: str = "resource") -> tuple[str, Any]:

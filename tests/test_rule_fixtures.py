@@ -17,6 +17,7 @@ import pytest
 
 from injection_cds.config import load_config
 from injection_cds.core.context import RuleContext
+from injection_cds.protocol.audience import CardPolicy
 from injection_cds.protocol.pipeline import call_service
 from injection_cds.protocol.services import load_services
 from injection_cds.reference.settings import rule_context_from_config
@@ -29,6 +30,9 @@ BASE_URL = "https://cds.example.org"
 TOPIC_SYSTEM = "urn:injection-cds:rules"
 
 FIXTURES = sorted(RULES_DIR.glob("*/*.json"))
+# Each rule's own card, as the billing review shows it (every finding, one card per rule);
+# what each hook's audience shows is tests/test_card_policy.py's.
+BILLING_REVIEW = CardPolicy.everywhere("billing")
 
 
 def _fixture_id(path: Path) -> str:
@@ -87,7 +91,9 @@ def context_for(folder: Path) -> RuleContext:
 def run(path: Path) -> tuple[dict[str, Any], Any]:
     body = json.loads(path.read_text("utf-8"))
     ctx = context_for(path.parent)
-    result = call_service(service_for(body["hook"]), body, ctx=ctx, base_url=BASE_URL)
+    result = call_service(
+        service_for(body["hook"]), body, ctx=ctx, base_url=BASE_URL, policy=BILLING_REVIEW
+    )
     return body, result
 
 

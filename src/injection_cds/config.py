@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
         "allowed_servers": [],  # without issuers: the fhirServer bases allowed ([] = any)
         "validation_cache_size": 4096,  # resources known valid, remembered per process
         "fast_validation": True,  # structural fast path before the fhir.resources models
+        "strict": False,  # True: any resource that is not valid R4 is a 422 (no lenient reading)
     },
     "billing": {},
     "auth": {},
@@ -75,6 +76,7 @@ ENVIRONMENT: dict[str, tuple[tuple[str, ...], type]] = {
     "FHIR_VALIDATION_CACHE_SIZE": (("fhir", "validation_cache_size"), int),
     "FHIR_FAST_VALIDATION": (("fhir", "fast_validation"), bool),
     "FHIR_FETCH_BUDGET_SECONDS": (("fhir", "fetch_budget_seconds"), float),
+    "FHIR_STRICT": (("fhir", "strict"), bool),
     "BUDGET_REQUEST_SECONDS": (("budget", "request_seconds"), float),
     "PROXY_HOPS": (("proxy_hops",), int),
     "BENCHMARK_MODE": (("benchmark_mode",), bool),
@@ -90,6 +92,7 @@ COMPONENTS = (
     "injection_cds.web.auth",  # auth
     "injection_cds.store.ledger",  # database_url, hash_key, database timeouts, comments
     "injection_cds.fhir.prefetch",  # fhir
+    "injection_cds.protocol.audience",  # cards (audience per hook)
 )
 
 

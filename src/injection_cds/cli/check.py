@@ -73,6 +73,7 @@ def check(
 ) -> None:
     """Run a CDS Hooks request file through the pipeline and print the cards."""
     from injection_cds.protocol import pipeline
+    from injection_cds.protocol.audience import policy_from_config
     from injection_cds.reference.settings import rule_context_from_config
 
     try:
@@ -91,7 +92,12 @@ def check(
         service_id = _service_for_hook(body)
     try:
         result = pipeline.call_service(
-            service_id, body, ctx=rule_context_from_config(config), base_url=base_url
+            service_id,
+            body,
+            ctx=rule_context_from_config(config),
+            base_url=base_url,
+            policy=policy_from_config(config),
+            strict=config["fhir"]["strict"],
         )
     except ServiceError as error:
         click.echo(json.dumps(error.operation_outcome(), indent=2), err=True)

@@ -356,6 +356,16 @@ V3_ROUTE_OTHER_CODES = frozenset(
     ]
 )
 
+# The SNOMED CT route (qualifier value) a text-only route is coded as when the text says
+# exactly one of these (DOC001's suggestion); push or infusion have no SNOMED route of their own.
+SNOMED_ROUTE_FOR_KIND: dict[RouteKind, tuple[str, str]] = {
+    RouteKind.INTRAMUSCULAR: ("78421000", "Intramuscular route"),
+    RouteKind.SUBCUTANEOUS: ("34206005", "Subcutaneous route"),
+    RouteKind.INTRADERMAL: ("372464004", "Intradermal route"),
+    RouteKind.IV_UNSPECIFIED: ("47625008", "Intravenous route"),
+    RouteKind.INTRA_ARTERIAL: ("58100008", "Intra-arterial route"),
+}
+
 # Free text as charted (text-only routes, local code systems such as MIMIC's), upper-cased.
 TEXT_ROUTES: dict[str, RouteKind] = {
     "IM": RouteKind.INTRAMUSCULAR,
@@ -423,6 +433,23 @@ NOT_GIVEN_METHOD_WORDS = (
     "missed",
     "flushed",
 )
+
+# Drugs given only into a vein, so no injection site is asked of them when the route is not
+# charted (the site belongs to the IV line). Each label's Dosage and Administration says so:
+# cisplatin, carboplatin, oxaliplatin and paclitaxel are infusion concentrates to be diluted
+# and infused; vincristine's boxed warning "for intravenous use only, fatal if given by other
+# routes"; iron sucrose "for intravenous use only" (FDA labels on DailyMed, e.g. cisplatin
+# setid 199a6ab3-9b00-49fc-90d4-644d58141235).
+IV_ONLY_DRUG_WORDS = (
+    "cisplatin",
+    "carboplatin",
+    "oxaliplatin",
+    "paclitaxel",
+    "vincristine",
+    "iron sucrose",
+)
+# Words on a product or its dose form that say intravenous only.
+IV_ONLY_FORM_WORDS = ("for infusion", "intravenous", "iv piggyback", "premix")
 
 # --- words that mark an injectable product when the route says nothing -----------------------
 INJECTABLE_WORDS = (

@@ -66,6 +66,7 @@ FHIR_SCHEMA: dict[str, Any] = {
         "allowed_servers": {"type": "array", "items": {"type": "string", "pattern": "^https?://"}},
         "validation_cache_size": {"type": "integer", "minimum": 0},
         "fast_validation": {"type": "boolean"},
+        "strict": {"type": "boolean"},  # fhir/validation.py: no lenient reading (422)
     },
 }
 

@@ -27,16 +27,28 @@ models decide (same answer, same issues). It is never more permissive than the m
 A Bundle's shell (the Bundle without its entries' resources) is checked by hand when it has
 only the usual elements (``type``, ``id``, ``total``, entries of ``fullUrl`` / ``search.mode``)
 with values the R4B model certainly accepts; any other shell goes through the model.
+
+**Lenient reading** (the default; ``fhir.strict = true`` turns it off): real clients send
+resources that are not quite R4 (the CDS Hooks Sandbox's ``MedicationRequest.category``, and
+``reasonCode`` when a condition is picked, are one object, not an array). On a copy the
+pipeline reads, a top-level element that holds one object where R4 wants an array is read
+as a one-item array (nothing is guessed), and the elements still invalid are dropped when no
+rule reads them (``READ_ELEMENTS``); the copy is validated again, and a note says what was
+done (``leniency_notes``: the response says so, the log names the elements, never a value).
+Any other issue in an element the rules read is refused as before (422).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import hashlib
+import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -47,6 +59,7 @@ from pydantic import ValidationError
 from injection_cds.fhir import fast as fhir_fast
 
 Json = dict[str, Any]
+log = logging.getLogger("injection_cds.fhir.validation")
 
 # Placeholder values for required elements that may be missing from a chart in progress.
 # They exist only for the validation call; the caller keeps the original document.
@@ -193,6 +206,119 @@ def configure_validation_cache(size: int) -> None:
 
 
 _FAST = {"enabled": True}
+_STRICT = {"enabled": False}
+
+# The top-level elements the facts are read from (core/extract.py), per resource type. An
+# issue anywhere else is tolerated when reading leniently; a type not listed is read strictly.
+READ_ELEMENTS: dict[str, frozenset[str]] = {
+    "MedicationAdministration": frozenset(
+        {
+            "id",
+            "contained",
+            "status",
+            "medicationCodeableConcept",
+            "medicationReference",
+            "subject",
+            "context",
+            "encounter",
+            "effectiveDateTime",
+            "effectivePeriod",
+            "performer",
+            "reasonCode",
+            "reasonReference",
+            "request",
+            "dosage",
+            "partOf",
+        }
+    ),
+    "MedicationRequest": frozenset(
+        {
+            "id",
+            "contained",
+            "status",
+            "intent",
+            "medicationCodeableConcept",
+            "medicationReference",
+            "subject",
+            "encounter",
+            "authoredOn",
+            "reasonCode",
+            "reasonReference",
+            "dosageInstruction",
+        }
+    ),
+    "Medication": frozenset({"id", "code", "form", "batch", "ingredient"}),
+    "Encounter": frozenset(
+        {
+            "id",
+            "status",
+            "class",
+            "type",
+            "serviceType",
+            "subject",
+            "period",
+            "diagnosis",
+            "location",
+            "partOf",
+            "serviceProvider",
+        }
+    ),
+    "Condition": frozenset({"id", "code", "category", "encounter", "subject"}),
+    "Coverage": frozenset({"id", "status", "type", "payor", "beneficiary"}),
+    "ChargeItem": frozenset({"id", "status", "code", "context", "service", "subject"}),
+    "Patient": frozenset({"id", "birthDate"}),
+    "Procedure": frozenset({"id", "code", "category", "encounter", "subject"}),
+    "Location": frozenset({"id", "name", "type"}),
+    "Immunization": frozenset({"id", "education"}),
+}
+
+
+@dataclass(frozen=True)
+class LenientNote:
+    """A resource read leniently: where it was, and the elements ignored (never a value)."""
+
+    where: str
+    resource_type: str
+    elements: tuple[str, ...]  # dropped: invalid, and no rule reads them
+    issues: tuple[FhirIssue, ...]
+    wrapped: tuple[str, ...] = ()  # one object where R4 wants an array: read as [object]
+    reference: str | None = None  # "MedicationRequest/abc" when the resource has an id
+
+
+_NOTES: contextvars.ContextVar[list[LenientNote] | None] = contextvars.ContextVar(
+    "injection_cds_lenient_notes", default=None
+)
+_CALL_STRICT: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "injection_cds_strict", default=None
+)
+
+
+def configure_strict(enabled: bool) -> None:
+    """This process's default: refuse every resource that is not valid R4, or read leniently."""
+    _STRICT["enabled"] = bool(enabled)
+
+
+def is_strict() -> bool:
+    """Whether resources are read strictly here (every issue is a 422)."""
+    strict = _CALL_STRICT.get()
+    return _STRICT["enabled"] if strict is None else strict
+
+
+@contextlib.contextmanager
+def leniency_notes(strict: bool | None = None) -> Iterator[list[LenientNote]]:
+    """Collect the notes of the resources read leniently within this block.
+
+    ``strict`` (``fhir.strict`` of the service answering) overrides the process default
+    for the block.
+    """
+    notes: list[LenientNote] = []
+    token = _NOTES.set(notes)
+    mode = _CALL_STRICT.set(strict)
+    try:
+        yield notes
+    finally:
+        _CALL_STRICT.reset(mode)
+        _NOTES.reset(token)
 
 
 def configure_fast_validation(enabled: bool) -> None:
@@ -225,7 +351,7 @@ def _content_digest(resource: Json) -> bytes | None:
 
 
 def validate_resource(resource: Any, where: str = "resource") -> Json:
-    """Validate one FHIR R4 resource given as parsed JSON; return it unchanged.
+    """Validate one FHIR R4 resource given as parsed JSON; return it (or its lenient copy).
 
     Raises ``InvalidResource`` when it is not a JSON object, names no or an unknown
     ``resourceType``, or fails R4B validation for any reason other than a missing
@@ -239,12 +365,91 @@ def validate_resource(resource: Any, where: str = "resource") -> Json:
         return _validate(resource, where)
     if _VALID.seen(digest):
         return resource
-    _validate(resource, where)
-    _VALID.add(digest)
-    return resource
+    validated = _validate(resource, where)
+    if validated is resource:  # a leniently read copy is not remembered as valid
+        _VALID.add(digest)
+    return validated
 
 
 def _validate(resource: Any, where: str) -> Json:
+    try:
+        return _validate_strictly(resource, where)
+    except _Refused as refused:
+        lenient = None if is_strict() else _pruned(resource, refused)
+        if lenient is None:
+            raise refused.invalid from None
+        pruned, note = lenient
+        ident = resource.get("id")
+        reference = f"{note.resource_type}/{ident}" if isinstance(ident, str) else None
+        note = LenientNote(
+            where, note.resource_type, note.elements, note.issues, note.wrapped, reference
+        )
+        notes = _NOTES.get()
+        if notes is not None:
+            notes.append(note)
+        log.warning(
+            "read leniently in %s: dropped %s; read as one-item arrays %s",
+            where,
+            ", ".join(f"{note.resource_type}.{e}" for e in note.elements) or "nothing",
+            ", ".join(f"{note.resource_type}.{e}" for e in note.wrapped) or "nothing",
+        )
+        return pruned
+
+
+class _Refused(Exception):
+    """A resource the models refused, with what the lenient reader needs to know.
+
+    The issues, the top-level element of each, and the top-level elements that hold one
+    object where R4 wants an array.
+    """
+
+    def __init__(
+        self,
+        invalid: InvalidResource,
+        elements: tuple[str | None, ...],
+        not_arrays: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(str(invalid))
+        self.invalid = invalid
+        self.elements = elements
+        self.not_arrays = not_arrays
+
+
+def _pruned(resource: Any, refused: _Refused) -> tuple[Json, LenientNote] | None:
+    """A copy the rules can read, or None when there is none (the 422 stands).
+
+    One object where R4 wants an array is read as a one-item array (nothing is guessed);
+    then the elements still invalid are dropped if no rule reads them.
+    """
+    if not isinstance(resource, dict) or None in refused.elements:
+        return None
+    resource_type = str(resource.get("resourceType"))
+    read = READ_ELEMENTS.get(resource_type)
+    if read is None:
+        return None
+    wrapped = tuple(
+        k for k in resource if k in refused.not_arrays and isinstance(resource[k], dict)
+    )
+    candidate = {k: ([v] if k in wrapped else v) for k, v in resource.items()}
+    dropped: tuple[str, ...] = ()
+    for _ in range(2):
+        try:
+            _validate_strictly(candidate, "resource")
+        except InvalidResource:
+            return None
+        except _Refused as again:
+            invalid = tuple(dict.fromkeys(e for e in again.elements if e is not None))
+            if dropped or None in again.elements or any(e in read for e in invalid):
+                return None
+            dropped = invalid
+            candidate = {k: v for k, v in candidate.items() if k not in dropped}
+            continue
+        note = LenientNote("", resource_type, dropped, tuple(refused.invalid.issues), wrapped)
+        return candidate, note
+    return None
+
+
+def _validate_strictly(resource: Any, where: str) -> Json:
     if not isinstance(resource, dict):
         raise InvalidResource([FhirIssue(where, "expected a FHIR resource (a JSON object)")])
     resource_type = resource.get("resourceType")
@@ -267,17 +472,31 @@ def _validate(resource: Any, where: str) -> Json:
         except ValidationError as exc:
             filled = _fill_missing_required(candidate, exc, resource)
             if filled is None:
+                errors = [err for err in exc.errors() if not _is_missing_required(err)]
                 issues = [
                     FhirIssue(
                         f"{where}: " + _location(resource_type, tuple(err["loc"])),
                         _safe_message(err),
                     )
-                    for err in exc.errors()
-                    if not _is_missing_required(err)
+                    for err in errors
                 ]
-                raise InvalidResource(issues or [FhirIssue(where, "invalid resource")]) from None
+                raise _Refused(
+                    InvalidResource(issues or [FhirIssue(where, "invalid resource")]),
+                    tuple(_top_element(err) for err in errors) or (None,),
+                    frozenset(
+                        str(err["loc"][0])
+                        for err in errors
+                        if err.get("type") == "list_type" and len(err.get("loc", ())) == 1
+                    ),
+                ) from None
             candidate = filled
     raise InvalidResource([FhirIssue(where, "invalid resource")])
+
+
+def _top_element(error: Mapping[str, Any]) -> str | None:
+    """The top-level element an issue is in (None: the resource as a whole)."""
+    loc = tuple(error.get("loc", ()))
+    return str(loc[0]) if loc and isinstance(loc[0], str) else None
 
 
 def _is_missing_required(error: Mapping[str, Any]) -> bool:

@@ -17,6 +17,7 @@ class CardExtras:
     """What a rule adds to its card beyond the findings (BIL001: lines and ChargeItems)."""
 
     detail: str | None = None  # markdown appended to the detail
+    fix: str | None = None  # replaces the rule's "How to fix" (e.g. no suggestion to accept)
     extension: Mapping[str, Any] = field(default_factory=dict)
     suggestions: tuple[Mapping[str, Any], ...] = ()
     selection_behavior: str | None = None

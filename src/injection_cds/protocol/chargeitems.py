@@ -31,7 +31,7 @@ from injection_cds.core.billing.estimate import Estimate
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
 from injection_cds.protocol.card_extras import CardExtras
-from injection_cds.rules.registry import Finding
+from injection_cds.rules.registry import Finding, charted
 
 LINES_EXTENSION = "org.injectioncds.lines"
 NDC_UNIT_SYSTEM = "urn:injection-cds:ndc-unit-qualifier"
@@ -135,7 +135,7 @@ def lines_table(lines: list[ChargeLine]) -> str:
         rows.append(
             f"| {line.code} | {' '.join(line.modifiers)} | "
             f"{line.units if line.units is not None else '?'} | {ndc} | "
-            f"{', '.join(line.diagnoses)} | {line.description}"
+            f"{', '.join(line.diagnoses)} | {charted(line.description)}"
             + (f" — {line.note}" if line.note else "")
             + " |"
         )
@@ -157,6 +157,14 @@ def estimate_text(estimate: Estimate) -> str:
 def _already_charged(line: ChargeLine, charged: frozenset[tuple[str, str]]) -> bool:
     """A ChargeItem with this code exists for every administration the line bills."""
     return bool(line.services) and all((line.code, s) in charged for s in line.services)
+
+
+# "How to fix" where the card has no suggestion to accept.
+_ORDER_FIX = (
+    "Check the order's drug, dose and route against these lines; the ChargeItems are "
+    "suggested when the administration is charted."
+)
+_CHARGED_FIX = "Review the lines against the ChargeItems already on the encounter."
 
 
 def billing_summary_extras(
@@ -208,12 +216,12 @@ def lines_extras(
         # order-sign: a preview of what the administration will bill. Nothing has been
         # given yet, so nothing may be charged: no create-ChargeItem suggestion.
         preview = "**Preview**: once the order is given and charted, it will bill:\n\n"
-        return CardExtras(detail=preview + detail, extension=extension)
+        return CardExtras(detail=preview + detail, extension=extension, fix=_ORDER_FIX)
     charged = visit.encounter.charged if visit.encounter is not None else frozenset()
     to_charge = [line for line in lines if not _already_charged(line, charged)]
     if not to_charge:
         done = "Every line already has a ChargeItem on this encounter; nothing to create."
-        return CardExtras(detail=detail + "\n\n" + done, extension=extension)
+        return CardExtras(detail=detail + "\n\n" + done, extension=extension, fix=_CHARGED_FIX)
     items = chargeitems(to_charge, visit)
     key = "|".join(f"{line.code}:{','.join(line.services)}" for line in to_charge)
     already = len(lines) - len(to_charge)

@@ -23,7 +23,8 @@ from injection_cds.fhir.prefetch import (
     resolve_prefetch,
     validated_resources,
 )
-from injection_cds.fhir.validation import Json
+from injection_cds.fhir.validation import Json, LenientNote, leniency_notes
+from injection_cds.protocol.audience import CardPolicy
 from injection_cds.protocol.cards import build_cards
 from injection_cds.protocol.errors import BadRequest, NotFound
 from injection_cds.protocol.services import ServiceDefinition, load_services, served_hooks
@@ -150,6 +151,24 @@ def _context_resources(request: HookRequest, service: ServiceDefinition) -> dict
     return by_role
 
 
+# The response's note on resources read leniently (CDS Hooks 2.0 §Extensions: a top-level
+# ``extension`` object with reverse-domain keys). Locations and element names only.
+LENIENT_EXTENSION = "org.injectioncds.lenient-reading"
+
+
+def _note_json(note: LenientNote) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "where": note.where,
+        "issues": [f"{issue.location}: {issue.message}" for issue in note.issues],
+        "note": "not valid FHIR R4; read leniently (fhir.strict = false)",
+    }
+    if note.elements:  # invalid, and no rule reads them
+        body["ignored"] = [f"{note.resource_type}.{element}" for element in note.elements]
+    if note.wrapped:  # one object where R4 wants an array
+        body["readAsArray"] = [f"{note.resource_type}.{element}" for element in note.wrapped]
+    return body
+
+
 def _plain_id(value: Any, resource_type: str) -> str | None:
     if not isinstance(value, str) or not value:
         return None
@@ -163,20 +182,27 @@ def call_service(
     ctx: RuleContext,
     base_url: str,
     client: FhirClient | None = None,
+    policy: CardPolicy | None = None,
+    strict: bool | None = None,
 ) -> CallResult:
-    """Answer one service call with cards."""
+    """Answer one service call with cards (for the audience the card policy gives its hook).
+
+    ``strict`` (``fhir.strict``): refuse any resource that is not valid R4 (422) instead of
+    reading it leniently; None: the process default (``configure_strict``).
+    """
     started = time.perf_counter()
     service = find_service(service_id)
     request = parse_request(body, service)
-    by_role = _context_resources(request, service)
-    resolved = resolve_prefetch(
-        service,
-        request.context,
-        request.prefetch,
-        fhir_server=request.fhir_server,
-        token=request.access_token,
-        client=client,
-    )
+    with leniency_notes(strict) as notes:
+        by_role = _context_resources(request, service)
+        resolved = resolve_prefetch(
+            service,
+            request.context,
+            request.prefetch,
+            fhir_server=request.fhir_server,
+            token=request.access_token,
+            client=client,
+        )
     parsed = time.perf_counter()
     index = ResourceIndex()
     for resources in (*by_role.values(), *resolved.resources.values()):
@@ -205,6 +231,7 @@ def call_service(
     evaluation = evaluate_visit(visit, ctx)
     findings = evaluation.findings
     rules_done = time.perf_counter()
+    audience = (policy or CardPolicy()).audience_for(service.id, service.hook)
     cards = build_cards(
         findings,
         hook_instance=request.hook_instance,
@@ -212,11 +239,23 @@ def call_service(
         visit=visit,
         ctx=ctx,
         plan=evaluation.plan,
+        audience=audience,
+        resources={
+            f"{r['resourceType']}/{r['id']}": r
+            for r in administrations
+            if isinstance(r.get("id"), str)
+        },
+        pruned=frozenset(n.reference for n in notes if n.reference),
     )
     cards_done = time.perf_counter()
     response: dict[str, Any] = {"cards": cards}
+    extension: dict[str, Any] = {}
     if resolved.notes:  # data the cards were computed without
-        response["extension"] = {NOTES_EXTENSION: list(resolved.notes)}
+        extension[NOTES_EXTENSION] = list(resolved.notes)
+    if notes:  # resources read leniently
+        extension[LENIENT_EXTENSION] = [_note_json(n) for n in notes]
+    if extension:
+        response["extension"] = extension
     return CallResult(
         response=response,
         request=request,

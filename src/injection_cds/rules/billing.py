@@ -15,13 +15,13 @@ from injection_cds.core.billing.lines import units_by_code
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
 from injection_cds.reference.catalog import is_vaccine
-from injection_cds.rules.registry import Finding, Severity, register
+from injection_cds.rules.registry import Finding, Severity, charted, register
 
 _BILLING_ELEMENT = "MedicationAdministration"
 
 
 def _label(administration: Administration) -> str:
-    return f"**{administration.drug_name}** ({administration.when})"
+    return f"**{charted(administration.drug_name)}** ({administration.when})"
 
 
 def _line_text(line: ChargeLine) -> str:
@@ -418,7 +418,8 @@ def not_completed(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Ite
             continue
         if not administration.given_by_injection:
             continue
-        why = f"method “{method}”" if method else f"status {administration.status}"
+        status = charted(administration.status)
+        why = f"method “{charted(method)}”" if method else f"status {status}"
         yield Finding(
             rule="BIL008",
             severity="info",

@@ -16,13 +16,13 @@ from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
 from injection_cds.core.ndc import normalise_ndc
 from injection_cds.reference.catalog import is_vaccine
-from injection_cds.rules.registry import Finding, per_administration
+from injection_cds.rules.registry import NEEDED_NOW, Finding, charted, per_administration
 
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _label(administration: Administration) -> str:
-    return f"**{administration.drug_name}** ({administration.when})"
+    return f"**{charted(administration.drug_name)}** ({administration.when})"
 
 
 @per_administration("DOC001", severity="critical", element="dosage.route", orders_too=True)
@@ -54,7 +54,7 @@ def route_missing_or_uncoded(
     if administration.route is None:
         return f"{_label(administration)}: no route charted."
     return (
-        f"{_label(administration)}: route “{administration.route.label}” is not coded "
+        f"{_label(administration)}: route “{charted(administration.route.label)}” is not coded "
         "(SNOMED CT or HL7 v3 RouteOfAdministration)."
     )
 
@@ -63,8 +63,9 @@ def route_missing_or_uncoded(
 def site_missing(administration: Administration, visit: VisitFacts, ctx: RuleContext) -> str | None:
     """Injection site missing.
 
-    Not asked of IV push or infusion: the drug goes into a line whose access site is
-    documented with the line, not on each administration.
+    Not asked of IV push or infusion, nor of a drug given only intravenously (cisplatin,
+    vincristine...) when the route is not charted: the drug goes into a line whose access
+    site is documented with the line, not on each administration.
 
     Why it matters:
         Best practice and audit defence; a second injection's repeat modifier (anatomic,
@@ -86,7 +87,17 @@ def site_missing(administration: Administration, visit: VisitFacts, ctx: RuleCon
         return None
     if administration.effective_route_kind in codes.IV_ROUTES:
         return None
+    if administration.effective_route_kind is None and _given_only_iv(administration):
+        return None
     return f"{_label(administration)}: no injection site charted."
+
+
+def _given_only_iv(administration: Administration) -> bool:
+    drug = administration.drug
+    if drug is None:
+        return False
+    text = drug.searchable_text()
+    return any(word in text for word in (*codes.IV_ONLY_DRUG_WORDS, *codes.IV_ONLY_FORM_WORDS))
 
 
 @per_administration("DOC003", severity="warning", element="Medication.batch.lotNumber")
@@ -94,6 +105,8 @@ def lot_number_missing(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
 ) -> Finding | None:
     """Lot number missing (critical for vaccines).
+
+    Not asked of a drug that is not identified (DOC014 says so; its lot means nothing yet).
 
     Why it matters:
         Traceability and recalls. For vaccines the lot number is required in the
@@ -110,7 +123,7 @@ def lot_number_missing(
         - Secondary sources on lot documentation (SOURCES-96372.md §4.1)
     """
     drug = administration.drug
-    if drug is not None and drug.lot_number:
+    if drug is None or not drug.identified or drug.lot_number:
         return None
     vaccine = is_vaccine(drug, ctx.catalog)
     return Finding(
@@ -129,6 +142,8 @@ def expiration_missing(
 ) -> str | None:
     """Expiration date missing.
 
+    Not asked of a drug that is not identified (DOC014 says so).
+
     Why it matters:
         Traceability: with the lot, the expiration date lets a recall or an expired-product
         review find this administration.
@@ -143,7 +158,7 @@ def expiration_missing(
           (SOURCES-96372.md §4.1)
     """
     drug = administration.drug
-    if drug is not None and drug.expiration is not None:
+    if drug is None or not drug.identified or drug.expiration is not None:
         return None
     return f"{_label(administration)}: no expiration date."
 
@@ -180,7 +195,9 @@ def expired_product(
     )
 
 
-@per_administration("DOC006", severity="warning", element="Medication.code.coding (NDC)")
+@per_administration(
+    "DOC006", severity="warning", element="Medication.code.coding (NDC)", billing_only=True
+)
 def ndc_missing(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
 ) -> Finding | None:
@@ -188,7 +205,8 @@ def ndc_missing(
 
     Critical when the payer requires NDCs (Medicaid, or a payer profile that says so) or
     the drug has no HCPCS code (the unclassified J3490 line needs the NDC). An unidentified
-    drug is left to DOC014.
+    drug is left to DOC014. A billing finding: shown at the bedside only in those two cases,
+    when the NDC must be read off the package now.
 
     Why it matters:
         Medicaid requires the NDC on physician-administered drug claims (DRA 2005 §6002,
@@ -225,17 +243,21 @@ def ndc_missing(
         resource=administration.reference,
         element="Medication.code.coding (NDC)",
         message=f"{_label(administration)}: no NDC{why}",
+        data={NEEDED_NOW: True} if required or no_hcpcs else {},
     )
 
 
-@per_administration("DOC007", severity="critical", element="Medication.code.coding (NDC)")
+@per_administration(
+    "DOC007", severity="critical", element="Medication.code.coding (NDC)", billing_only=True
+)
 def ndc_malformed(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
-) -> str | None:
+) -> Finding | None:
     """An NDC is present but malformed.
 
     Accepted: 10 digits as 4-4-2, 5-3-2 or 5-4-1 with hyphens, or 11 digits (plain or
-    5-4-2). An unhyphenated 10-digit NDC is ambiguous and is reported, not guessed.
+    5-4-2). An unhyphenated 10-digit NDC is ambiguous and is reported, not guessed. A
+    billing finding: shown at the bedside when the payer requires NDCs.
 
     Why it matters:
         Claims need the 11-digit 5-4-2 form; a wrong NDC is a denial.
@@ -249,12 +271,22 @@ def ndc_malformed(
         - NDC 10-to-11-digit conversion; 837P LIN03 (SOURCES-96372.md §5)
     """
     drug = administration.drug
-    if drug is None:
+    if drug is None or not drug.identified:
         return None
     bad = [ndc for ndc in drug.ndcs if normalise_ndc(ndc) is None]
     if not bad:
         return None
-    return f"{_label(administration)}: NDC “{bad[0]}” is not a valid 10- or 11-digit NDC."
+    return Finding(
+        rule="DOC007",
+        severity="critical",
+        resource=administration.reference,
+        element="Medication.code.coding (NDC)",
+        message=f"{_label(administration)}: NDC “{charted(bad[0])}” is not a valid 10- or "
+        "11-digit NDC.",
+        data={NEEDED_NOW: True}
+        if ctx.settings.ndc_required(visit.payer.payer_class, visit.payer.payer_ids)
+        else {},
+    )
 
 
 def linked_diagnoses(administration: Administration, visit: VisitFacts) -> list[tuple[str, ...]]:
@@ -291,7 +323,9 @@ def diagnosis_not_linked(
     return f"{_label(administration)}: no diagnosis linked."
 
 
-@per_administration("DOC009", severity="warning", element="reasonCode", orders_too=True)
+@per_administration(
+    "DOC009", severity="warning", element="reasonCode", orders_too=True, billing_only=True
+)
 def diagnosis_not_icd10cm(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
 ) -> str | None:
@@ -380,7 +414,7 @@ def time_missing(administration: Administration, visit: VisitFacts, ctx: RuleCon
     """
     if administration.effective is not None:
         return None
-    return f"**{administration.drug_name}**: no administration time charted."
+    return f"**{charted(administration.drug_name)}**: no administration time charted."
 
 
 @per_administration("DOC013", severity="info", element="request")
@@ -449,6 +483,7 @@ def drug_not_identified(
         return None
     if drug is not None and not drug.resolved:
         return (
-            f"**{drug.name}** ({administration.when}): the Medication it names could not be found."
+            f"**{charted(drug.name)}** ({administration.when}): the Medication it names could "
+            "not be found."
         )
     return f"**unidentified drug** ({administration.when}): no medication charted."

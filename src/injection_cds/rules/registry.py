@@ -26,12 +26,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from injection_cds.core import codes
 from injection_cds.core.billing import BillingPlan
 from injection_cds.core.facts import Administration, VisitFacts
 
 Severity = Literal["info", "warning", "critical"]
 Family = Literal["documentation", "billing"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+# Finding.data key: this billing-only finding is needed now (the payer requires it).
+NEEDED_NOW = "neededNow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,9 @@ class Rule:
     function: RuleFunction
     doc: RuleDoc
     hooks: frozenset[str] | None = None  # None: every hook
+    # Matters only for the claim (NDC, ICD-10-CM form): shown where billing is decided, at
+    # the bedside only when a finding says the payer needs it now (NEEDED_NOW in its data).
+    billing_only: bool = False
 
     @property
     def summary(self) -> str:
@@ -80,6 +86,26 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+
+# Markdown punctuation a charted value could use to format, link or break out of its line.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]#!|~])")
+_HTML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def charted(value: object) -> str:
+    """A value from the chart (drug name, route text, NDC) as inert text in card markdown.
+
+    Charted text is never markup: HTML's ``<``, ``>`` and ``&`` become entities (a
+    ``<script>`` shows as text, in markdown and in HTML alike), markdown punctuation is
+    backslash-escaped (no emphasis, link or table cell), and line breaks become spaces (no
+    new block such as a heading or a list).
+    """
+    text = _LINE_BREAKS.sub(" ", str(value)).strip()
+    for raw, entity in _HTML_ENTITIES:
+        text = text.replace(raw, entity)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
 
 _SECTION_NAMES = {
     "why it matters": "why",
@@ -114,6 +140,7 @@ def register(
     family: Family,
     severity: Severity,
     hooks: Iterable[str] | None = None,
+    billing_only: bool = False,
 ) -> Callable[[RuleFunction], RuleFunction]:
     """Register a visit-level rule under its code."""
 
@@ -127,6 +154,7 @@ def register(
             function=function,
             doc=parse_doc(function.__doc__),
             hooks=frozenset(hooks) if hooks is not None else None,
+            billing_only=billing_only or family == "billing",
         )
         return function
 
@@ -143,12 +171,14 @@ def per_administration(
     element: str,
     orders_too: bool = False,
     candidates_only: bool = True,
+    billing_only: bool = False,
 ) -> Callable[[AdministrationCheck], AdministrationCheck]:
     """Register a documentation check that looks at one administration at a time.
 
     The check returns None when the administration passes; a string (what is wrong, for
     the card) or a full ``Finding`` when it fails. Only billable candidates are checked
     unless ``candidates_only`` is False; orders (``order-sign``) only when ``orders_too``.
+    Line flushes are never checked: they are line care, not a dose.
     """
 
     def decorate(check: AdministrationCheck) -> AdministrationCheck:
@@ -157,6 +187,8 @@ def per_administration(
                 if administration.source == "order" and not orders_too:
                     continue
                 if candidates_only and not administration.billable_candidate:
+                    continue
+                if is_flush(administration):
                     continue
                 outcome = check(administration, visit, ctx)
                 if outcome is None:
@@ -174,7 +206,16 @@ def per_administration(
 
         rule.__doc__ = check.__doc__
         rule.__name__ = check.__name__
-        register(code, family="documentation", severity=severity)(rule)
+        register(code, family="documentation", severity=severity, billing_only=billing_only)(rule)
         return check
 
     return decorate
+
+
+def is_flush(administration: Administration) -> bool:
+    """A line flush (saline, heparin lock flush): line care, not a dose to document."""
+    drug = administration.drug
+    if drug is None:
+        return False
+    text = drug.searchable_text()
+    return any(word in text for word in codes.FLUSH_WORDS)

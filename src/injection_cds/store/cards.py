@@ -3,7 +3,8 @@
 Kept per card: uuid, service, hook, rule, indicator, hookInstance and time; the patient and
 encounter only as keyed hashes.
 
-A card whose uuid is already in the ledger is skipped. On SQLite the rows go in one
+One row per rule a card reports (a folded card reports several); a (uuid, rule) already
+in the ledger is skipped. On SQLite the rows go in one
 ``BEGIN IMMEDIATE`` transaction of multi-row INSERTs on a connection this process keeps for
 card writes; on PostgreSQL through ``INSERT ... ON CONFLICT DO NOTHING``.
 """
@@ -41,17 +42,34 @@ _INHERITED_CONNECTIONS: list[Any] = []  # card connections of a parent process (
 _CARD_ROWS_PER_INSERT = 100  # 900 parameters, below every SQLite's variable limit
 
 
+_FINDINGS_EXTENSION = "org.injectioncds.findings"
+
+
+def card_rules(card: Mapping[str, Any]) -> list[str | None]:
+    """The rules a card reports: its topic's code, then every other rule of its findings."""
+    source = card.get("source")
+    topic = source.get("topic") if isinstance(source, Mapping) else None
+    codes: list[str | None] = [topic.get("code") if isinstance(topic, Mapping) else None]
+    extension = card.get("extension")
+    findings = extension.get(_FINDINGS_EXTENSION) if isinstance(extension, Mapping) else None
+    for finding in findings if isinstance(findings, list) else ():
+        rule = finding.get("rule") if isinstance(finding, Mapping) else None
+        if isinstance(rule, str) and rule not in codes:
+            codes.append(rule)
+    return codes
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 @functools.lru_cache(maxsize=32)
 def sqlite_card_insert(count: int) -> str:
-    """``INSERT ... VALUES (?...), ... ON CONFLICT (card_uuid) DO NOTHING`` for ``count`` rows."""
+    """``INSERT ... VALUES (?...), ... ON CONFLICT DO NOTHING`` for ``count`` rows."""
     row = "(" + ", ".join("?" for _ in _CARD_COLUMNS) + ")"
     return (
         f"INSERT INTO cards ({', '.join(_CARD_COLUMNS)}) VALUES {', '.join([row] * count)}"
-        " ON CONFLICT (card_uuid) DO NOTHING"
+        " ON CONFLICT (card_uuid, rule_code) DO NOTHING"
     )
 
 
@@ -94,8 +112,10 @@ class CardLedger:
     ) -> int:
         """Record every card returned by one service call; returns how many rows were written.
 
-        Only the card's uuid, indicator and rule code (``source.topic.code``) are kept; a card
-        whose uuid is already in the ledger is skipped.
+        Only the card's uuid, indicator and rule codes are kept: one row per rule the card
+        reports (``source.topic.code`` first, then each other rule of its
+        ``org.injectioncds.findings``), so that a card folding several rules is shown, and
+        its feedback counted, for each. A (uuid, rule) already in the ledger is skipped.
         """
         if not cards_out:
             return 0
@@ -104,26 +124,24 @@ class CardLedger:
         encounter_hash = self.keyed_hash("Encounter", encounter_id) if encounter_id else None
         rows = []
         for card in cards_out:
-            source = card.get("source")
-            topic = source.get("topic") if isinstance(source, Mapping) else None
-            code = topic.get("code") if isinstance(topic, Mapping) else None
-            rows.append(
-                {
-                    "card_uuid": clip(card.get("uuid"), 256),
-                    "service_id": clip(service_id, 128) or "",
-                    "hook": clip(hook, 128) or "",
-                    "hook_instance": clip(hook_instance, 256) or "",
-                    "rule_code": clip(code, 64) or "UNKNOWN",
-                    "indicator": clip(card.get("indicator"), 16) or "info",
-                    "patient_hash": patient_hash,
-                    "encounter_hash": encounter_hash,
-                    "issued_at": when,
-                }
-            )
+            for code in card_rules(card):
+                rows.append(
+                    {
+                        "card_uuid": clip(card.get("uuid"), 256),
+                        "service_id": clip(service_id, 128) or "",
+                        "hook": clip(hook, 128) or "",
+                        "hook_instance": clip(hook_instance, 256) or "",
+                        "rule_code": clip(code, 64) or "UNKNOWN",
+                        "indicator": clip(card.get("indicator"), 16) or "info",
+                        "patient_hash": patient_hash,
+                        "encounter_hash": encounter_hash,
+                        "issued_at": when,
+                    }
+                )
         if self.use_sqlite_fast_path:
             return self._record_sqlite(rows)
         with self._db.write() as conn:
-            statement = insert_ignore(conn, cards, ["card_uuid"]).returning(cards.c.id)
+            statement = insert_ignore(conn, cards, ["card_uuid", "rule_code"]).returning(cards.c.id)
             return len(conn.execute(statement, rows).all())
 
     def _record_sqlite(self, rows: list[dict[str, Any]]) -> int:

@@ -62,7 +62,8 @@ cards = Table(
     Column("patient_hash", String(64), nullable=True),
     Column("encounter_hash", String(64), nullable=True),
     Column("issued_at", UTCDateTime(), nullable=False),
-    UniqueConstraint("card_uuid", name="uq_cards_card_uuid"),
+    # One row per rule a card reports (a folded card reports several).
+    UniqueConstraint("card_uuid", "rule_code", name="uq_cards_card_uuid_rule"),
     Index("ix_cards_rule_issued", "rule_code", "issued_at"),
     Index("ix_cards_issued_at", "issued_at"),
 )

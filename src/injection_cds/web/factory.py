@@ -19,6 +19,7 @@ from injection_cds.config import load_config
 from injection_cds.core.context import RuleContext
 from injection_cds.fhir.prefetch import FhirClient
 from injection_cds.fhir.validation import configure_fast_validation, configure_validation_cache
+from injection_cds.protocol.audience import policy_from_config
 from injection_cds.reference.settings import rule_context_from_config
 from injection_cds.store.ledger import Store, store_from_config
 from injection_cds.web.feedback_endpoint import STORE_KEY
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, config_file: str | No
     )
     context: RuleContext = rule_context_from_config(settings)
     app.extensions["injection_cds.rule_context"] = context
+    app.extensions["injection_cds.card_policy"] = policy_from_config(settings)
 
     from injection_cds.web import analytics_endpoint, feedback_endpoint
     from injection_cds.web.request_log import record_and_log

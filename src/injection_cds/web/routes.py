@@ -104,7 +104,13 @@ def call_service(service_id: str) -> Response:
     body = read_json_body()
     context: RuleContext = current_app.extensions["injection_cds.rule_context"]
     result = pipeline.call_service(
-        service_id, body, ctx=context, base_url=base_url(), client=_fhir_client()
+        service_id,
+        body,
+        ctx=context,
+        base_url=base_url(),
+        client=_fhir_client(),
+        policy=current_app.extensions["injection_cds.card_policy"],
+        strict=current_app.config["INJECTION_CDS"]["fhir"]["strict"],
     )
     request.environ["injection_cds.result"] = result
     return json_response(result.response)

@@ -18,10 +18,13 @@ from typing import Any
 import pytest
 
 from injection_cds.core.context import RuleContext
+from injection_cds.protocol.audience import CardPolicy
 from injection_cds.protocol.pipeline import call_service
 from injection_cds.reference.billing_config import context_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
+# The cards a coder reads: the billing review (charting shows the clinician no billing card).
+BILLING_REVIEW = CardPolicy.everywhere("billing")
 CODER_DIR = ROOT / "fixtures" / "coder"
 FAMILIES = ("chemotherapy", "infusion", "flush", "vaccine")
 CASES = sorted(p for family in FAMILIES for p in (CODER_DIR / family).glob("*.json"))
@@ -71,6 +74,7 @@ def test_coder_fixture_card_by_card(path: Path) -> None:
         case["request"],
         ctx=_context(case.get("settings")),
         base_url="https://cds.example.org",
+        policy=BILLING_REVIEW,
     ).response
     cards = {c["source"]["topic"]["code"]: c for c in response["cards"]}
     for rule, lines in expected["by_card"].items():
@@ -107,7 +111,11 @@ def test_no_vaccine_of_the_cvx_table_is_ever_96372(payer: str, birth: str) -> No
         coverage = request["prefetch"]["coverage"]["entry"][0]["resource"]
         coverage["type"]["coding"][0]["code"] = typology
         response = call_service(
-            "injection-charting", request, ctx=RuleContext(), base_url="https://cds.example.org"
+            "injection-charting",
+            request,
+            ctx=RuleContext(),
+            base_url="https://cds.example.org",
+            policy=BILLING_REVIEW,
         ).response
         lines = [
             line["code"]

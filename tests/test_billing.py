@@ -101,7 +101,8 @@ def _golden(name: str, ctx: RuleContext | None = None) -> dict[str, dict[str, An
 
 
 def _finding_lines(name: str, rule: str) -> list[dict[str, Any]]:
-    from injection_cds.core.extract import ResourceIndex, visit_facts
+    from injection_cds.core.extract import visit_facts
+    from injection_cds.core.extraction.index import ResourceIndex
     from injection_cds.core.pipeline import evaluate_visit
 
     body = json.loads((GOLDEN / f"{name}.json").read_text())

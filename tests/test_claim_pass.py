@@ -11,7 +11,8 @@ from typing import Any
 from injection_cds.core import codes
 from injection_cds.core.billing import BillingPlan, plan_billing
 from injection_cds.core.context import RuleContext
-from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.core.extract import visit_facts
+from injection_cds.core.extraction.index import ResourceIndex
 
 sys.path.insert(0, str(Path(__file__).parent))
 from coder_case_factory import administration, ketorolac_30, request  # noqa: E402

@@ -18,7 +18,8 @@ import pytest
 from injection_cds.core import codes
 from injection_cds.core.billing.drug_lines import drug_line
 from injection_cds.core.context import RuleContext
-from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.core.extract import visit_facts
+from injection_cds.core.extraction.index import ResourceIndex
 from injection_cds.core.facts import Coding, Concept, Drug, Quantity
 from injection_cds.core.units import billing_units
 from injection_cds.reference import build

@@ -6,7 +6,8 @@ import pytest
 
 from injection_cds.core import codes, units
 from injection_cds.core.context import PayerProfile
-from injection_cds.core.extract import ResourceIndex, drug_facts
+from injection_cds.core.extraction.index import ResourceIndex
+from injection_cds.core.extraction.medication import drug_facts
 from injection_cds.core.facts import Quantity, Strength
 
 PROFILE = PayerProfile()

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from injection_cds.core.extract import normalise_reference
+from injection_cds.core.extraction.index import normalise_reference
 
 Json = Mapping[str, Any]
 # (kind, key, group, raw, links): kind "adm" or "res"; links are (owner, kind) pairs.

@@ -17,7 +17,8 @@ from injection_cds.audit.grouping import department, group_resources
 from injection_cds.audit.reader import Chunk, Skipped
 from injection_cds.audit.store import NO_ENCOUNTER, StoreReader, StoreRow, classify
 from injection_cds.core.context import RuleContext
-from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.core.extract import visit_facts
+from injection_cds.core.extraction.index import ResourceIndex
 from injection_cds.core.pipeline import evaluate_visit
 from injection_cds.fhir.validation import InvalidResource, validate_resource
 

@@ -208,7 +208,7 @@ def configure_validation_cache(size: int) -> None:
 _FAST = {"enabled": True}
 _STRICT = {"enabled": False}
 
-# The top-level elements the facts are read from (core/extract.py), per resource type. An
+# The top-level elements the facts are read from (core/extraction/), per resource type. An
 # issue anywhere else is tolerated when reading leniently; a type not listed is read strictly.
 READ_ELEMENTS: dict[str, frozenset[str]] = {
     "MedicationAdministration": frozenset(

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from injection_cds.core.context import RuleContext
-from injection_cds.core.extract import ResourceIndex, visit_facts
+from injection_cds.core.extract import visit_facts
+from injection_cds.core.extraction.index import ResourceIndex
 from injection_cds.core.facts import VisitFacts
 from injection_cds.core.pipeline import evaluate_visit
 from injection_cds.fhir.prefetch import (

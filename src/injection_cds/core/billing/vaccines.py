@@ -26,7 +26,7 @@ from injection_cds.core.billing.classify import (
 from injection_cds.core.billing.lines import ChargeLine
 from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import RuleContext
-from injection_cds.core.extract import age_on
+from injection_cds.core.extraction.encounter import age_on
 from injection_cds.core.facts import Administration, VisitFacts
 from injection_cds.reference.catalog import is_vaccine, is_vaccine_product_code
 

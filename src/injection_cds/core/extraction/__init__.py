@@ -1,0 +1,1 @@
+"""FHIR JSON -> facts, one module per kind of resource (no I/O); ``core/extract.py`` runs them."""

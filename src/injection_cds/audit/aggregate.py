@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import orjson
@@ -22,6 +23,16 @@ from injection_cds.audit.worker import GroupResult
 from injection_cds.rules import load_rules
 
 MAX_SKIPPED_KEPT = 1000
+_COUNTS = (
+    "files",
+    "records_read",
+    "encounters",
+    "administrations",
+    "candidates",
+    "complete",
+    "findings",
+    "billing_lines",
+)
 
 
 @dataclass
@@ -71,7 +82,9 @@ class Totals:
     rule_administrations: Counter[str] = field(default_factory=Counter)
     by_drug: dict[str, Tally] = field(default_factory=dict)
     by_department: dict[str, Tally] = field(default_factory=dict)
-    billing: dict[tuple[str, str, str, str], list[float]] = field(default_factory=dict)
+    # (code, system, modifiers, NDC) -> [lines, units]; units summed exactly (Fraction), so
+    # the total does not depend on the order the groups are folded in (the Spark engine).
+    billing: dict[tuple[str, str, str, str], list[Any]] = field(default_factory=dict)
     billing_lines: int = 0
 
     def skip(self, record: Skipped) -> None:
@@ -119,6 +132,33 @@ class Totals:
             self.candidates += administration.candidate
             self.complete += complete
 
+    def merge(self, other: Totals) -> None:
+        """Fold in the totals of other groups (the Spark engine's partitions)."""
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.resources_by_type.update(other.resources_by_type)
+        self.by_severity.update(other.by_severity)
+        self.by_rule.update(other.by_rule)
+        self.rule_administrations.update(other.rule_administrations)
+        for mine, theirs in (
+            (self.by_drug, other.by_drug),
+            (self.by_department, other.by_department),
+        ):
+            for name, tally in theirs.items():
+                into = mine.setdefault(name, Tally())
+                into.administrations += tally.administrations
+                into.candidates += tally.candidates
+                into.complete += tally.complete
+                into.findings += tally.findings
+                into.critical += tally.critical
+        for key, (count, units) in other.billing.items():
+            entry = self.billing.setdefault(key, [0, Fraction(0)])
+            entry[0] += count
+            entry[1] += units
+        for record in other.skipped:
+            self.skip(record)
+        self.skipped_count += other.skipped_count - len(other.skipped)
+
     def _billing(self, data: Any) -> None:
         lines = data.get("lines") if isinstance(data, dict) else None
         for line in lines or ():
@@ -131,10 +171,10 @@ class Totals:
                 "-".join(str(m) for m in modifiers) if isinstance(modifiers, list) else "",
                 "NDC" if line.get("ndc") else "",
             )
-            entry = self.billing.setdefault(key, [0, 0.0])
+            entry = self.billing.setdefault(key, [0, Fraction(0)])
             entry[0] += 1
-            with contextlib.suppress(TypeError, ValueError):
-                entry[1] += float(line.get("units") or 0)
+            with contextlib.suppress(TypeError, ValueError, OverflowError):
+                entry[1] += Fraction(float(line.get("units") or 0))
             self.billing_lines += 1
 
     def summary(self) -> dict[str, Any]:
@@ -178,7 +218,7 @@ class Totals:
                     "modifiers": modifiers,
                     "ndc": bool(ndc),
                     "lines": int(count),
-                    "units": units,
+                    "units": float(units),
                 }
                 for (code, system, modifiers, ndc), (count, units) in sorted(
                     self.billing.items(), key=lambda kv: (-kv[1][0], kv[0])

@@ -99,6 +99,91 @@ def _encounter_resources(collected: _Collected, key: str, encounter: Json) -> No
     collected.fetch(encounter.get("serviceProvider"))
 
 
+def follows(resource: Json) -> list[str]:
+    """The ``Type/id`` references ``group_resources`` may follow out of this resource.
+
+    Why: an engine that gathers each group's resources with joins (Spark) follows these,
+    by resource type, a fixed number of hops (``HOPS``) from the administrations and the
+    encounter, plus the links to owners; ``group_resources`` then walks exactly as locally.
+    A superset is harmless; a missing reference raises ``NotGathered``, never a silent gap.
+    """
+    kind = resource.get("resourceType")
+    raw: list[Any] = []
+    if kind in ("MedicationAdministration", "MedicationRequest"):
+        raw.append(resource.get("medicationReference"))
+        for contained in resource.get("contained") or ():
+            if isinstance(contained, Mapping):
+                raw.extend(_ingredients(contained))
+        if kind == "MedicationAdministration":
+            raw += [resource.get("subject"), resource.get("request")]
+            raw += [*(resource.get("reasonReference") or ()), *(resource.get("partOf") or ())]
+    elif kind == "Medication":
+        raw.extend(_ingredients(resource))
+    elif kind == "Encounter":
+        raw += [resource.get("partOf"), resource.get("serviceProvider"), resource.get("subject")]
+        for diagnosis in resource.get("diagnosis") or ():
+            if isinstance(diagnosis, Mapping):
+                raw.append(diagnosis.get("condition"))
+        for place in resource.get("location") or ():
+            if isinstance(place, Mapping):
+                raw.append(place.get("location"))
+    keys = (reference_key(item) for item in raw)
+    return sorted({key for key in keys if key})
+
+
+# Hops from an administration's own references (and its encounter) that the walk needs:
+# request -> its Medication -> an ingredient; encounter -> partOf -> the parent's links.
+HOPS = 2
+
+
+def _ingredients(medication: Json) -> list[Any]:
+    return [
+        ingredient.get("itemReference")
+        for ingredient in medication.get("ingredient") or ()
+        if isinstance(ingredient, Mapping)
+    ]
+
+
+class NotGathered(LookupError):
+    """The walk asked for a resource the gathering step did not reach (too few hops)."""
+
+
+class MemorySource:
+    """A ``Source`` over one group's gathered resources (the Spark engine's executors).
+
+    ``reached`` holds every key the gathering reached (present in the data or not);
+    ``expanded`` those whose links were gathered too. A look-up outside them raises
+    ``NotGathered``: the group is then reported as not audited, never audited on less.
+    """
+
+    def __init__(
+        self,
+        resources: Mapping[str, Json],
+        links: Mapping[tuple[str, str], list[str]],
+        reached: set[str],
+        expanded: set[str],
+    ) -> None:
+        self._resources = resources
+        self._links = links
+        self._reached = reached
+        self._expanded = expanded
+
+    def get(self, key: str | None) -> Json | None:
+        """The resource stored under ``Type/id``."""
+        if not key:
+            return None
+        if key not in self._reached:
+            raise NotGathered(key)
+        return self._resources.get(key)
+
+    def linked(self, owner: str, kind: str) -> list[Json]:
+        """Resources of ``kind`` pointing at ``owner``, in the order they were read."""
+        if owner not in self._expanded:
+            raise NotGathered(owner)
+        found = (self._resources.get(key) for key in self._links.get((owner, kind), ()))
+        return [resource for resource in found if resource is not None]
+
+
 def _name_of(reference: Any, resources: Mapping[str, Json]) -> str | None:
     """The name of the Location/Organization a Reference names, else its display."""
     if not isinstance(reference, Mapping):

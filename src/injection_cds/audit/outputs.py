@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,6 +50,45 @@ def _id(reference: str | None) -> str:
     return reference.split("/", 1)[1] if reference and "/" in reference else (reference or "")
 
 
+def finding_rows(
+    group: GroupResult, fixes: dict[str, str] | None = None
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Each finding of a group as a worklist row and a findings.json record (both engines)."""
+    fixes = {} if fixes is None else fixes
+    by_reference = {a.reference: a for a in group.administrations}
+    for finding in group.findings:
+        administration = by_reference.get(finding.resource)
+        fix = fixes.get(finding.rule)
+        if fix is None:
+            fix = fixes[finding.rule] = how_to_fix(finding.rule)
+        row = (
+            _id(group.encounter),
+            _id(finding.resource) if administration else "",
+            administration.drug if administration else "",
+            administration.when if administration else "",
+            group.department,
+            finding.rule,
+            finding.severity,
+            finding.element,
+            plain(finding.message),
+            fix,
+        )
+        record: dict[str, Any] = {
+            "encounter": group.encounter,
+            "resource": finding.resource,
+            "drug": row[2] or None,
+            "time": row[3] or None,
+            "department": group.department,
+            "rule": finding.rule,
+            "severity": finding.severity,
+            "element": finding.element,
+            "message": finding.message,
+        }
+        if finding.data:
+            record["data"] = orjson.loads(finding.data)
+        yield row, record
+
+
 class Outputs:
     """Writers for the worklist and the findings spill file."""
 
@@ -63,38 +103,8 @@ class Outputs:
 
     def add(self, group: GroupResult) -> None:
         """Write the findings of one encounter group."""
-        by_reference = {a.reference: a for a in group.administrations}
-        for finding in group.findings:
-            administration = by_reference.get(finding.resource)
-            fix = self._fixes.get(finding.rule)
-            if fix is None:
-                fix = self._fixes[finding.rule] = how_to_fix(finding.rule)
-            row = (
-                _id(group.encounter),
-                _id(finding.resource) if administration else "",
-                administration.drug if administration else "",
-                administration.when if administration else "",
-                group.department,
-                finding.rule,
-                finding.severity,
-                finding.element,
-                plain(finding.message),
-                fix,
-            )
+        for row, record in finding_rows(group, self._fixes):
             self._csv.writerow(safe_row(row))  # charted text is never a formula
-            record: dict[str, Any] = {
-                "encounter": group.encounter,
-                "resource": finding.resource,
-                "drug": row[2] or None,
-                "time": row[3] or None,
-                "department": group.department,
-                "rule": finding.rule,
-                "severity": finding.severity,
-                "element": finding.element,
-                "message": finding.message,
-            }
-            if finding.data:
-                record["data"] = orjson.loads(finding.data)
             self._spill.write(orjson.dumps(record) + b"\n")
 
     def finish(self, totals: Totals, meta: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from injection_cds.audit.grouping import department, group_resources
+from injection_cds.audit.grouping import Source, department, group_resources
 from injection_cds.audit.reader import Chunk, Skipped
 from injection_cds.audit.store import NO_ENCOUNTER, StoreReader, StoreRow, classify
 from injection_cds.core.context import RuleContext
@@ -38,24 +38,33 @@ def ingest_chunk(chunk: Chunk) -> Ingested:
     """Parse and validate each record of a chunk; keep the valid ones as store rows."""
     out = Ingested()
     for line, raw in chunk.records:
-        try:
-            resource = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            out.skipped.append(Skipped(chunk.file, line, "invalid JSON"))
+        outcome = ingest_record(chunk.file, line, raw)
+        if isinstance(outcome, Skipped):
+            out.skipped.append(outcome)
             continue
-        try:
-            validate_resource(resource, f"line {line}")
-        except InvalidResource as exc:
-            reason = "invalid FHIR: " + "; ".join(
-                f"{issue.location.split(': ', 1)[-1]}: {issue.message}" for issue in exc.issues[:3]
-            )
-            out.skipped.append(Skipped(chunk.file, line, reason))
-            continue
+        resource, row = outcome
         out.types[str(resource["resourceType"])] += 1
-        row = classify(resource, chunk.file, line, raw.strip())
         if row is not None:
             out.rows.append(row)
     return out
+
+
+def ingest_record(
+    file: str, line: str, raw: bytes
+) -> Skipped | tuple[dict[str, Any], StoreRow | None]:
+    """One record: why it is skipped, or the valid resource and its store row (both engines)."""
+    try:
+        resource = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return Skipped(file, line, "invalid JSON")
+    try:
+        validate_resource(resource, f"line {line}")
+    except InvalidResource as exc:
+        reason = "invalid FHIR: " + "; ".join(
+            f"{issue.location.split(': ', 1)[-1]}: {issue.message}" for issue in exc.issues[:3]
+        )
+        return Skipped(file, line, reason)
+    return resource, classify(resource, file, line, raw.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +124,31 @@ def evaluate_range(task: tuple[str, str, int]) -> list[GroupResult]:
     reader: StoreReader = _state["reader"]
     ctx: RuleContext = _state["ctx"]
     first, last, _ = task
-    results = []
-    for group, members in reader.groups(first, last):
-        try:
-            results.append(audit_group(reader, ctx, group, members))
-        except Exception as exc:  # noqa: BLE001 - one bad group must not end a night's run
-            results.append(GroupResult(group, "(not audited)", [], [], type(exc).__name__))
-    return results
+    return [
+        audit_group_safely(reader, ctx, group, members)
+        for group, members in reader.groups(first, last)
+    ]
+
+
+def audit_group_safely(
+    source: Source, ctx: RuleContext, group: str, administrations: list[Any]
+) -> GroupResult:
+    """``audit_group``, with a failure of the rules reported on the group instead of raised."""
+    try:
+        return audit_group(source, ctx, group, administrations)
+    except Exception as exc:  # noqa: BLE001 - one bad group must not end a night's run
+        return GroupResult(group, "(not audited)", [], [], type(exc).__name__)
 
 
 def audit_group(
-    reader: StoreReader, ctx: RuleContext, group: str, administrations: list[Any]
+    source: Source, ctx: RuleContext, group: str, administrations: list[Any]
 ) -> GroupResult:
-    """Run the service's rules over one encounter group."""
-    resources = group_resources(reader, group, administrations)
+    """Run the service's rules over one encounter group (the one function both engines call).
+
+    ``source`` answers the group's look-ups: the spill store locally, the group's gathered
+    resources in the Spark engine; ``administrations`` are in key order.
+    """
+    resources = group_resources(source, group, administrations)
     index = ResourceIndex(resources)
     has_encounter = not group.startswith(NO_ENCOUNTER)
     encounter_id = group.split("/", 1)[1] if has_encounter else None

@@ -6,6 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: install install-dev system-deps run test lint typecheck bench bench-audit clean
 
@@ -25,6 +26,11 @@ install: $(RUNTIME_STAMP)
 
 install-dev: $(DEV_STAMP)
 
+# The tests also run the Spark engine (local mode), so they install the spark extra.
+$(TEST_STAMP): $(DEV_STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	touch $(TEST_STAMP)
+
 # Debian packages that some tests drive: wrk (the benchmark smoke test) and Chromium with
 # its driver (the report and rule-page browser tests). Installed only when running as root
 # with apt-get; otherwise those tests skip and say why.
@@ -41,7 +47,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-test: $(DEV_STAMP) system-deps lint typecheck
+test: $(TEST_STAMP) system-deps lint typecheck
 	$(BIN)/pytest -q
 
 # The service benchmark (wrk against gunicorn on loopback, ~5 min): bench/RESULTS.md.

@@ -10,13 +10,25 @@ from injection_cds.audit import run_audit, summary_text
 
 
 @click.command("audit")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True)
 @click.option(
     "--out",
     "out_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for worklist.csv, findings.json and report.html.",
+    help="Directory for worklist.csv, findings.json and report.html (with --engine spark, "
+    "any Hadoop path; worklist.parquet and findings.parquet go there too).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="local: worker processes on this machine; spark: a Spark job (the spark extra).",
+)
+@click.option(
+    "--master",
+    default=None,
+    help="Spark master URL (--engine spark; default: spark-submit's, else local[*]).",
 )
 @click.option(
     "--workers",
@@ -37,8 +49,10 @@ from injection_cds.audit import run_audit, summary_text
     help="Where the temporary spill store goes (default: the system temp directory).",
 )
 def audit_command(
-    inputs: tuple[Path, ...],
-    out_dir: Path,
+    inputs: tuple[str, ...],
+    out_dir: str,
+    engine: str,
+    master: str | None,
     workers: int | None,
     progress: bool | None,
     config_file: str | None,
@@ -56,7 +70,24 @@ def audit_command(
         ctx = rule_context_from_config(load_config(config_file=config_file))
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
-    result = run_audit(
-        list(inputs), out_dir, ctx=ctx, workers=workers, progress=progress, work_dir=work_dir
-    )
+    if engine == "spark":
+        try:
+            from injection_cds.audit.spark import run_spark_audit
+        except ImportError:
+            raise click.ClickException(
+                "--engine spark needs the spark extra: pip install 'injection-cds[spark]'"
+            ) from None
+        result = run_spark_audit(list(inputs), out_dir, ctx=ctx, master=master)
+    else:
+        for given in inputs:
+            if not Path(given).exists():
+                raise click.BadParameter(f"Path '{given}' does not exist.", param_hint="INPUTS")
+        result = run_audit(
+            [Path(p) for p in inputs],
+            Path(out_dir),
+            ctx=ctx,
+            workers=workers,
+            progress=progress,
+            work_dir=work_dir,
+        )
     click.echo(summary_text(result))

@@ -7,7 +7,6 @@ engine and the comparisons share those runs.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import json
@@ -102,29 +101,16 @@ def test_parquet_partitioned_by_date_of_service(external: Any, spark: SparkSessi
     assert row is not None and str(row["date_of_service"]) == row["time"][:10]
 
 
-def test_bad_records_reported_and_groups_as_locally(tmp_path: Path, spark: SparkSession) -> None:
+def test_bad_records_bundles_and_cli_as_locally(tmp_path: Path, spark: SparkSession) -> None:
     src = small_export(tmp_path)
     # plain NDJSON too (split by Spark), with a bad line, a blank line and a later version
     write_ndjson(
         src / "More.ndjson",
         [administration("a5", "e1", route=IM), b"[1, 2", b"   ", administration("a1", "e1")],
     )
-    bad_doc = src / "broken.json"
-    bad_doc.write_text("{")
+    (src / "broken.json").write_text("{")
     truncated = src / "Truncated.ndjson.gz"
     truncated.write_bytes(gzip.compress(orjson.dumps(administration("z", "e1")) + b"\n")[:-10])
-    local, distributed = both(tmp_path, spark, src, tmp_path / "missing.ndjson")
-    assert_same(tmp_path, local, distributed)
-    skipped = {(Path(s["file"]).name, s["line"], s["reason"][:12]) for s in distributed["skipped"]}
-    assert ("MedicationAdministration.ndjson.gz", "3", "invalid JSON") in skipped
-    assert ("More.ndjson", "2", "invalid JSON") in skipped
-    assert ("broken.json", "1", "invalid JSON") in skipped
-    assert ("missing.ndjson", "-", "not a readab") in skipped
-    assert any(name == "Truncated.ndjson.gz" for name, _, _ in skipped)
-    assert distributed["summary"]["encounters"] == 2
-
-
-def test_bundle_references_as_locally(tmp_path: Path, spark: SparkSession) -> None:
     admin = administration("a9", None, route=IM)
     admin["context"] = {"reference": "urn:uuid:1111"}
     bundle = {
@@ -135,12 +121,31 @@ def test_bundle_references_as_locally(tmp_path: Path, spark: SparkSession) -> No
             {"fullUrl": "urn:uuid:2222", "resource": admin},
         ],
     }
-    src = tmp_path / "in"
-    src.mkdir()
     (src / "bundle.json").write_text(json.dumps(bundle))
-    local, distributed = both(tmp_path, spark, src)
-    assert distributed["summary"]["encounters"] == 1
+    missing = tmp_path / "missing.ndjson"
+
+    run_audit([src, missing], tmp_path / "local", workers=2, progress=False, stderr=io.StringIO())
+    outcome = CliRunner().invoke(
+        cli_main,
+        ["audit", str(src), str(missing), "--out", str(tmp_path / "spark"), "--engine", "spark"],
+    )
+    assert outcome.exit_code == 0, outcome.output
+    local = json.loads((tmp_path / "local" / "findings.json").read_text("utf-8"))
+    count = local["summary"]["administrations"]
+    assert count >= 6
+    assert f"audited {count} administrations in 3 encounters" in outcome.output
+    distributed = json.loads((tmp_path / "spark" / "findings.json").read_text("utf-8"))
     assert_same(tmp_path, local, distributed)
+    skipped = {(Path(s["file"]).name, s["line"], s["reason"][:12]) for s in distributed["skipped"]}
+    assert ("MedicationAdministration.ndjson.gz", "3", "invalid JSON") in skipped
+    assert ("More.ndjson", "2", "invalid JSON") in skipped
+    assert ("broken.json", "1", "invalid JSON") in skipped
+    assert ("missing.ndjson", "-", "not a readab") in skipped
+    assert any(name == "Truncated.ndjson.gz" for name, _, _ in skipped)
+    a1 = [f for f in distributed["findings"] if f["resource"] == "MedicationAdministration/a1"]
+    assert a1 and all(f["encounter"] == "Encounter/e1" for f in a1)
+    assert (tmp_path / "spark" / "report.html").exists()
+    assert (tmp_path / "spark" / "worklist.parquet").is_dir()
 
 
 @pytest.fixture(scope="module")
@@ -190,18 +195,3 @@ def test_library_entry_points(tmp_path: Path, spark: SparkSession) -> None:
     rows = by_type.withColumnRenamed("encounter_reference", "encounter").collect()
     assert _record_counter(rows) == expected
     assert {r["date_of_service"] for r in rows} == {"2026-03-02"}
-
-
-def test_cli_engine_spark(tmp_path: Path, spark: SparkSession) -> None:
-    src = small_export(tmp_path)
-    outcome = CliRunner().invoke(
-        cli_main,
-        ["audit", str(src), "--out", str(tmp_path / "cli"), "--engine", "spark"],
-    )
-    assert outcome.exit_code == 0, outcome.output
-    assert "audited 4 administrations in 2 encounters" in outcome.output
-    with (tmp_path / "cli" / "worklist.csv").open(newline="", encoding="utf-8") as handle:
-        assert len(list(csv.DictReader(handle))) > 0
-    assert (tmp_path / "cli" / "report.html").exists()
-    assert (tmp_path / "cli" / "findings.parquet").is_dir()
-

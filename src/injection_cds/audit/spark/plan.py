@@ -14,6 +14,8 @@ executors run the per-encounter function on it.
 
 from __future__ import annotations
 
+from functools import reduce
+
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -69,7 +71,7 @@ def groups(ingested: DataFrame) -> DataFrame:
     frontier = administrations.select(
         "grp", F.explode(F.array_union(F.col("follows"), own_encounter)).alias("key")
     ).distinct()
-    reached = frontier.withColumn("depth", F.lit(0))
+    hops = [frontier.withColumn("depth", F.lit(0))]
     for depth in range(1, HOPS + 1):
         by_reference = frontier.join(resources.select("key", "follows"), "key").select(
             "grp", F.explode("follows").alias("key")
@@ -77,13 +79,12 @@ def groups(ingested: DataFrame) -> DataFrame:
         by_link = frontier.join(links, frontier["key"] == links["owner"]).select(
             "grp", F.col("linked").alias("key")
         )
-        new = (
-            by_reference.unionByName(by_link)
-            .distinct()
-            .join(reached.select("grp", "key"), ["grp", "key"], "left_anti")
-        )
-        reached = reached.unionByName(new.withColumn("depth", F.lit(depth)))
-        frontier = new
+        frontier = by_reference.unionByName(by_link).distinct()
+        hops.append(frontier.withColumn("depth", F.lit(depth)))
+    # A key reached again at a later hop keeps its first (smallest) depth.
+    reached = (
+        reduce(DataFrame.unionByName, hops).groupBy("grp", "key").agg(F.min("depth").alias("depth"))
+    )
 
     administration_items = administrations.select("grp", _item("a", raw=F.col("raw")))
     resource_items = reached.join(resources.select("key", "raw"), "key", "left").select(
@@ -113,4 +114,5 @@ def results(ingested: DataFrame, ctx: RuleContext) -> DataFrame:
 
 def findings(results_df: DataFrame) -> DataFrame:
     """One row per finding: the worklist columns, the findings.json record, date of service."""
-    return results_df.mapInArrow(executor.findings_batches, executor.FINDINGS_DDL)
+    flat = results_df.mapInArrow(executor.findings_batches, executor.FINDINGS_DDL)
+    return flat.persist(StorageLevel.MEMORY_AND_DISK)

@@ -117,6 +117,7 @@ def run_spark_audit(
         for _, record in sorted(errors):
             skip(record)
         findings = plan.findings(results)
+        cached.append(findings)
         _write_parquet(findings, out)
         seconds["total"] = time.perf_counter() - started
         seconds["audit"] = seconds["total"] - seconds["read"]
@@ -146,12 +147,14 @@ def run_spark_audit(
 
 
 def _read_aggregates(ingested: DataFrame, totals: Totals, skip: _Skips) -> None:
-    tag = F.col("tag")
-    for row in ingested.where(tag != executor.SKIP).groupBy("rtype").count().collect():
-        totals.resources_by_type[row["rtype"]] = row["count"]
-    skipped = ingested.where(tag == executor.SKIP)
-    count = skipped.count()
-    first = skipped.orderBy("file_idx", "seq").limit(MAX_SKIPPED_KEPT).collect()
+    count = 0
+    for row in ingested.groupBy("tag", "rtype").count().collect():
+        if row["tag"] == executor.SKIP:
+            count += row["count"]
+        else:
+            totals.resources_by_type[row["rtype"]] += row["count"]
+    skipped = ingested.where(F.col("tag") == executor.SKIP)
+    first = skipped.orderBy("file_idx", "seq").limit(MAX_SKIPPED_KEPT).collect() if count else []
     for row in first:
         skip(Skipped(row["file"], row["line"], row["reason"]))
     totals.skipped_count += count - len(first)
@@ -210,7 +213,8 @@ def _write_local(results: DataFrame, totals: Totals, meta: dict[str, Any], out_d
     with tempfile.TemporaryDirectory() as scratch:
         outputs = Outputs(out_dir, Path(scratch))
         try:
-            ordered = results.where(F.col("error").isNull()).orderBy("grp")
+            # One ordered partition: one job streams it (one job per partition otherwise).
+            ordered = results.where(F.col("error").isNull()).orderBy("grp").coalesce(1)
             for row in ordered.toLocalIterator(prefetchPartitions=True):
                 outputs.add(executor.group_result(row))
             head = outputs.finish(totals, meta)

@@ -367,3 +367,152 @@ def test_external_hl7_examples_not_completed_are_not_candidates(
                 for f in external_audit["findings"]
                 if f["resource"] == reference and f["rule"] in ("DOC002", "DOC003")
             }
+
+
+# --- the pieces the Spark engine shares (no Spark needed) ----------------------------------
+def _deep_export() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """An administration whose walk needs every hop: order -> its Medication -> an
+    ingredient; ICU stay -> hospital stay -> its Condition; the patient only on the stay."""
+    admin = administration("a1", "icu1", route=IM)
+    del admin["subject"], admin["medicationCodeableConcept"]
+    admin["medicationReference"] = {"reference": "Medication/mix-a"}
+    admin["request"] = {"reference": "MedicationRequest/r1"}
+    resources = [
+        encounter("icu1", part_of="e1"),
+        encounter("e1"),
+        condition("c1", "e1"),
+        patient(),
+        {
+            "resourceType": "Coverage",
+            "id": "cov1",
+            "status": "active",
+            "beneficiary": {"reference": "Patient/p1"},
+            "payor": [{"display": "Payer"}],
+        },
+        {
+            "resourceType": "MedicationRequest",
+            "id": "r1",
+            "status": "active",
+            "intent": "order",
+            "subject": {"reference": "Patient/p1"},
+            "medicationReference": {"reference": "Medication/mix-r"},
+        },
+        {
+            "resourceType": "Medication",
+            "id": "mix-a",
+            "ingredient": [{"itemReference": {"reference": "Medication/ing-a"}}],
+        },
+        {
+            "resourceType": "Medication",
+            "id": "mix-r",
+            "ingredient": [{"itemReference": {"reference": "Medication/ing-r"}}],
+        },
+        {"resourceType": "Medication", "id": "ing-a", "code": {"text": "ceftriaxone"}},
+        {"resourceType": "Medication", "id": "ing-r", "code": {"text": "lidocaine"}},
+    ]
+    return [admin], {f"{r['resourceType']}/{r['id']}": r for r in resources}
+
+
+def _gathered(
+    administrations: list[dict[str, Any]], store: dict[str, dict[str, Any]], hops: int
+) -> Any:
+    """The Spark plan's gathering, in plain Python: follows and owner links, ``hops`` times."""
+    from injection_cds.audit.grouping import MemorySource, follows
+
+    links: dict[tuple[str, str], list[str]] = {}
+    for key, resource in store.items():
+        row = classify(resource, "f", "1", b"{}")
+        for owner, kind in row[4] if row else ():
+            links.setdefault((owner, kind), []).append(key)
+    depth = {key: 0 for a in administrations for key in [*follows(a), "Encounter/icu1"]}
+    frontier = set(depth)
+    for hop in range(1, hops + 1):
+        found = {k for key in frontier if key in store for k in follows(store[key])}
+        found |= {k for (owner, _), keys in links.items() if owner in frontier for k in keys}
+        frontier = found - set(depth)
+        depth.update(dict.fromkeys(frontier, hop))
+    reached = set(depth)
+    expanded = {key for key, d in depth.items() if d < hops}
+    held = {key: store[key] for key in reached if key in store}
+    return MemorySource(held, links, reached, expanded)
+
+
+class _Everything:
+    def __init__(self, store: dict[str, dict[str, Any]]) -> None:
+        self.store = store
+
+    def get(self, key: str | None) -> Any:
+        return self.store.get(key or "")
+
+    def linked(self, owner: str, kind: str) -> list[Any]:
+        found = []
+        for resource in self.store.values():
+            row = classify(resource, "f", "1", b"{}")
+            if row and (owner, kind) in row[4]:
+                found.append(resource)
+        return found
+
+
+def test_gathering_by_follows_reaches_what_the_walk_reads() -> None:
+    from injection_cds.audit.grouping import HOPS, NotGathered, group_resources
+
+    administrations, store = _deep_export()
+    everything = group_resources(_Everything(store), "Encounter/icu1", administrations)
+    assert {f"{r['resourceType']}/{r['id']}" for r in everything} >= {
+        "Medication/ing-r",  # request -> its Medication -> ingredient: two hops
+        "Condition/c1",  # ICU stay -> hospital stay -> its Condition: two hops
+        "Coverage/cov1",  # stay -> patient -> Coverage: two hops
+    }
+    gathered = group_resources(
+        _gathered(administrations, store, HOPS), "Encounter/icu1", administrations
+    )
+    assert gathered == everything
+    with pytest.raises(NotGathered):
+        group_resources(
+            _gathered(administrations, store, HOPS - 1), "Encounter/icu1", administrations
+        )
+
+
+def test_a_group_audited_on_too_little_is_reported_not_audited() -> None:
+    from injection_cds.audit.grouping import HOPS
+    from injection_cds.audit.worker import audit_group_safely
+    from injection_cds.core.context import RuleContext
+
+    administrations, store = _deep_export()
+    ctx = RuleContext()
+    short = audit_group_safely(
+        _gathered(administrations, store, HOPS - 1), ctx, "Encounter/icu1", administrations
+    )
+    assert short.error == "NotGathered" and not short.findings
+    full = audit_group_safely(
+        _gathered(administrations, store, HOPS), ctx, "Encounter/icu1", administrations
+    )
+    assert full.error is None and full.findings
+
+
+def test_totals_merge_equals_one_fold_and_units_sum_exactly() -> None:
+    from injection_cds.audit.aggregate import Totals
+    from injection_cds.audit.worker import AdministrationResult, FindingResult, GroupResult
+
+    def group(n: int, units: float) -> GroupResult:
+        data = orjson.dumps({"lines": [{"code": "96372", "system": "cpt", "units": units}]})
+        return GroupResult(
+            f"Encounter/e{n}",
+            f"dept{n % 2}",
+            [AdministrationResult(f"MedicationAdministration/a{n}", "drug", "t", True)],
+            [FindingResult("BIL001", "info", f"MedicationAdministration/a{n}", "", "m", data)],
+        )
+
+    groups = [group(n, units) for n, units in enumerate([0.1, 0.2, 0.3, 1e16, -1e16, 0.7])]
+    one = Totals()
+    for g in groups:
+        one.add(g)
+    left, right = Totals(), Totals()
+    for g in reversed(groups[:3]):
+        right.add(g)
+    for g in groups[3:]:
+        left.add(g)
+    left.merge(right)
+    assert left.summary() == one.summary()
+    assert left.tables() == one.tables()
+    assert one.tables()["billingLines"][0]["units"] == 1.3  # exact, whatever the order

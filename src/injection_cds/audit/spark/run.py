@@ -47,7 +47,15 @@ FINDINGS_RECORD = (
 
 
 def session(master: str | None = None, **conf: str) -> SparkSession:
-    """The SparkSession: ``master`` if given, else spark-submit's, else every local core."""
+    """The active SparkSession (notebook, Databricks job, spark-submit), else one on ``master``.
+
+    Without an active session and without ``master``: ``local[*]``.
+    ``conf``: Spark settings, ``spark_sql_shuffle_partitions="4"`` for
+    ``spark.sql.shuffle.partitions``.
+    """
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active
     builder = SparkSession.builder.appName("injection-cds audit")
     if master:
         builder = builder.master(master)

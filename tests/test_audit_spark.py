@@ -195,3 +195,20 @@ def test_library_entry_points(tmp_path: Path, spark: SparkSession) -> None:
     rows = by_type.withColumnRenamed("encounter_reference", "encounter").collect()
     assert _record_counter(rows) == expected
     assert {r["date_of_service"] for r in rows} == {"2026-03-02"}
+
+
+def test_no_files_leaves_parquet_and_the_report(tmp_path: Path, spark: SparkSession) -> None:
+    src = small_export(tmp_path)
+    run_audit([src], tmp_path / "local", workers=1, progress=False, stderr=io.StringIO())
+    local = json.loads((tmp_path / "local" / "findings.json").read_text("utf-8"))
+    out = tmp_path / "spark"
+    outcome = CliRunner().invoke(
+        cli_main, ["audit", str(src), "--out", str(out), "--engine", "spark", "--no-files"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert f"{out}/findings.parquet" in outcome.output and "worklist.csv" not in outcome.output
+    assert not (out / "worklist.csv").exists() and not (out / "findings.json").exists()
+    html = (out / "report.html").read_text("utf-8")
+    assert f'data-metric="findings" data-value="{local["summary"]["findings"]}"' in html
+    rows = spark.read.parquet(str(out / "findings.parquet")).collect()
+    assert _record_counter(rows) == _record_counter(local["findings"])

@@ -89,6 +89,16 @@ def finding_rows(
         yield row, record
 
 
+def findings_head(totals: Totals, meta: dict[str, Any]) -> dict[str, Any]:
+    """findings.json without its findings: what report.html is built from."""
+    return {
+        **meta,
+        "summary": totals.summary(),
+        **totals.tables(),
+        "skipped": [{"file": s.file, "line": s.line, "reason": s.reason} for s in totals.skipped],
+    }
+
+
 class Outputs:
     """Writers for the worklist and the findings spill file."""
 
@@ -112,14 +122,7 @@ class Outputs:
         self._csv_file.close()
         self._spill.close()
         path = self.out_dir / "findings.json"
-        head = {
-            **meta,
-            "summary": totals.summary(),
-            **totals.tables(),
-            "skipped": [
-                {"file": s.file, "line": s.line, "reason": s.reason} for s in totals.skipped
-            ],
-        }
+        head = findings_head(totals, meta)
         with path.open("wb") as out:
             out.write(orjson.dumps(head, option=orjson.OPT_INDENT_2)[:-2])
             out.write(b',\n  "findings": [')

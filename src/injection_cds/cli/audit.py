@@ -31,6 +31,12 @@ from injection_cds.audit import run_audit, summary_text
     help="Spark master URL (--engine spark; default: spark-submit's, else local[*]).",
 )
 @click.option(
+    "--files/--no-files",
+    default=True,
+    help="--engine spark: also write worklist.csv and findings.json (streamed through the "
+    "driver); --no-files leaves the Parquet outputs and report.html.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
@@ -53,6 +59,7 @@ def audit_command(
     out_dir: str,
     engine: str,
     master: str | None,
+    files: bool,
     workers: int | None,
     progress: bool | None,
     config_file: str | None,
@@ -77,7 +84,13 @@ def audit_command(
             raise click.ClickException(
                 "--engine spark needs the spark extra: pip install 'injection-cds[spark]'"
             ) from None
-        result = run_spark_audit(list(inputs), out_dir, ctx=ctx, master=master)
+        result = run_spark_audit(list(inputs), out_dir, ctx=ctx, master=master, files=files)
+        written = [*(("worklist.csv", "findings.json") if files else ()), "report.html"]
+        written += ["worklist.parquet", "findings.parquet"]
+        lines = summary_text(result).splitlines()[:-1]
+        base = out_dir.rstrip("/")
+        click.echo("\n".join([*lines, "wrote " + ", ".join(f"{base}/{n}" for n in written)]))
+        return
     else:
         for given in inputs:
             if not Path(given).exists():

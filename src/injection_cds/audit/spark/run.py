@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from injection_cds.audit.aggregate import MAX_SKIPPED_KEPT, Totals
-from injection_cds.audit.outputs import WORKLIST_COLUMNS, Outputs
+from injection_cds.audit.outputs import WORKLIST_COLUMNS, Outputs, findings_head
 from injection_cds.audit.reader import Skipped
 from injection_cds.audit.report import write_report
 from injection_cds.audit.run import MAX_SKIPPED_PRINTED, AuditResult
@@ -98,19 +98,24 @@ def run_spark_audit(
     master: str | None = None,
     spark: SparkSession | None = None,
     stderr: IO[str] | None = None,
+    files: bool = True,
 ) -> AuditResult:
-    """Audit every administration in ``inputs`` on Spark; write the outputs under ``out``."""
+    """Audit every administration in ``inputs`` on Spark; write the outputs under ``out``.
+
+    ``files=False``: no worklist.csv and findings.json (they pass through the driver; for
+    runs too large for that, the Parquet outputs hold the same rows).
+    """
     stream = stderr if stderr is not None else sys.stderr
     ctx = ctx if ctx is not None else RuleContext()
     spark = spark if spark is not None else session(master)
     started = time.perf_counter()
     totals = Totals()
     skip = _Skips(totals, stream)
-    files, missing = discover(spark, inputs)
-    totals.files = len(files) + len(missing)
+    listed, missing = discover(spark, inputs)
+    totals.files = len(listed) + len(missing)
     for record in missing:
         skip(record)
-    ingested = plan.ingest(read_files(spark, files))
+    ingested = plan.ingest(read_files(spark, listed))
     cached: list[DataFrame] = [ingested]
     try:
         _read_aggregates(ingested, totals, skip)
@@ -145,7 +150,7 @@ def run_spark_audit(
                 "documentation finding / billable-candidate administrations",
             },
         }
-        out_dir = _write_files(spark, results, totals, meta, out)
+        out_dir = _write_files(spark, results, totals, meta, out, files)
     finally:
         for frame in cached:
             frame.unpersist()
@@ -196,28 +201,38 @@ def _is_local(out: str) -> bool:
 
 
 def _write_files(
-    spark: SparkSession, results: DataFrame, totals: Totals, meta: dict[str, Any], out: str
+    spark: SparkSession,
+    results: DataFrame,
+    totals: Totals,
+    meta: dict[str, Any],
+    out: str,
+    files: bool,
 ) -> Path:
     """worklist.csv, findings.json and report.html; copied to ``out`` if it is not local."""
     if _is_local(out):
         out_dir = Path(out)
-        _write_local(results, totals, meta, out_dir)
+        _write_local(results, totals, meta, out_dir, files)
         return out_dir
     with tempfile.TemporaryDirectory() as staging:
         local = Path(staging)
-        _write_local(results, totals, meta, local)
+        _write_local(results, totals, meta, local, files)
         jvm: Any = spark.sparkContext._jvm  # noqa: SLF001 - Hadoop's FileSystem API
         conf = spark.sparkContext._jsc.hadoopConfiguration()  # noqa: SLF001
         target = jvm.org.apache.hadoop.fs.Path(out)
         fs = target.getFileSystem(conf)
-        for name in ("worklist.csv", "findings.json", "report.html"):
+        for name in ("worklist.csv", "findings.json", "report.html") if files else ("report.html",):
             source = jvm.org.apache.hadoop.fs.Path(str(local / name))
             fs.copyFromLocalFile(False, True, source, jvm.org.apache.hadoop.fs.Path(target, name))
     return Path(out)
 
 
-def _write_local(results: DataFrame, totals: Totals, meta: dict[str, Any], out_dir: Path) -> None:
+def _write_local(
+    results: DataFrame, totals: Totals, meta: dict[str, Any], out_dir: Path, files: bool
+) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not files:
+        write_report(findings_head(totals, meta), out_dir / "report.html")
+        return
     with tempfile.TemporaryDirectory() as scratch:
         outputs = Outputs(out_dir, Path(scratch))
         try:

@@ -29,9 +29,20 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+HERE = Path(__file__).resolve().parent
+# bench/profile.py would shadow the standard library's profile (pyspark imports it).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-from audit_bench import ensure_data  # noqa: E402
+
+def ensure_data(data_dir: Path, size: int, seed: int) -> Path:
+    """The export bench/audit_bench.py uses (same seed, same cache)."""
+    from injection_cds.devtools.synthetic import write_bulk_ndjson
+
+    target = data_dir / f"audit-{size}-seed{seed}"
+    marker = data_dir / f"audit-{size}-seed{seed}.counts.json"
+    if not marker.exists():
+        marker.write_text(json.dumps(write_bulk_ndjson(target, size, seed)))
+    return target
 
 
 def measure(engine: str, data: Path, cores: int) -> dict[str, Any]:

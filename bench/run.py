@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -236,6 +237,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+_MARKED_SECTION = re.compile(r"^<!-- ([a-z0-9-]+):start.*?^<!-- \1:end -->", re.M | re.S)
+
+
+def marked_sections(text: str) -> list[str]:
+    """Every ``<!-- name:start -->`` … ``<!-- name:end -->`` block of a RESULTS.md, in order."""
+    return [match.group(0) for match in _MARKED_SECTION.finditer(text)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="injection-cds benchmark (issue 5)")
     parser.add_argument("--smoke", action="store_true", help="a few seconds, for CI")
@@ -292,11 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     audit = BENCH / "AUDIT-RESULTS.md"
     if audit.exists() and not args.smoke:
         text = text.rstrip("\n") + "\n\n" + audit_section(audit.read_text()) + "\n"
-    counts = BENCH / "CARD-COUNTS.md"  # bench/card_counts.py --write
-    if counts.exists() and not args.smoke:
-        from card_counts import section
-
-        text = text.rstrip("\n") + "\n\n" + section(counts.read_text())
+    if not args.smoke:
+        # The sections other benchmarks keep here (card counts, drug reference, Spark ...),
+        # each between its own start and end markers: carried over as they are.
+        previous = out / "RESULTS.md"
+        for kept in marked_sections(previous.read_text() if previous.exists() else ""):
+            text = text.rstrip("\n") + "\n\n" + kept + "\n"
     (out / "RESULTS.md").write_text(text)
     print()
     print(text)

@@ -70,9 +70,13 @@ def run_child(engine: str, data: Path, cores: int) -> dict[str, Any]:
         [sys.executable, __file__, "--child", engine, str(data), str(cores)],
         capture_output=True,
         text=True,
-        check=True,
         cwd=ROOT,
     )
+    if done.returncode != 0:
+        # The child's own error (a Spark or Python traceback) is the only clue to why it failed.
+        raise SystemExit(
+            f"{engine} on {cores} core(s) exited with {done.returncode}:\n{done.stderr[-4000:]}"
+        )
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
 

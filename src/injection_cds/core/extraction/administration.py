@@ -120,6 +120,10 @@ def _with_order_drug(
 
 
 def _order_dose(order: Json | None) -> Quantity | None:
+    """The first dose with a value in the order's instructions.
+
+    An administration's linked order and an order being signed are read the same way.
+    """
     if order is None:
         return None
     for instruction in order.get("dosageInstruction") or ():
@@ -224,11 +228,6 @@ def order_facts(
     first = instructions[0] if isinstance(instructions[0], Mapping) else {}
     route = concept(first.get("route"))
     kind, coded = classify_route(route)
-    dose = None
-    for dose_and_rate in first.get("doseAndRate") or ():
-        dose = quantity(dose_and_rate.get("doseQuantity"))
-        if dose is not None:
-            break
     return Administration(
         reference=f"MedicationRequest/{resource.get('id', 'unidentified')}",
         source="order",
@@ -238,7 +237,7 @@ def order_facts(
         route_kind=kind,
         route_coded=coded,
         site=concept(first.get("site")),
-        dose=dose,
+        dose=_order_dose(resource),
         performers=(),
         effective=instant(resource.get("authoredOn")),
         request=None,

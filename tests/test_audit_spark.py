@@ -37,6 +37,7 @@ from injection_cds.audit.spark import (  # noqa: E402
     run_spark_audit,
     session,
 )
+from injection_cds.audit.spark.run import GROUPS_PER_STREAMED_PARTITION  # noqa: E402
 
 pytestmark = pytest.mark.spark
 SYNTHETIC_ADMINISTRATIONS = 20_000
@@ -162,6 +163,8 @@ def test_synthetic_export_same_findings_as_local(
     local, distributed = both(tmp_path, spark, synthetic_export)
     assert distributed["summary"]["administrations"] == SYNTHETIC_ADMINISTRATIONS
     assert len(local["findings"]) > 1000
+    # The files stream to the driver in several range partitions, and still come in order.
+    assert distributed["summary"]["encounters"] > 2 * GROUPS_PER_STREAMED_PARTITION
     assert_same(tmp_path, local, distributed)
 
 

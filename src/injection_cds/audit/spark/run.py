@@ -10,6 +10,7 @@ there; ``report.html`` is built from the merged totals by the local engine's cod
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import sys
@@ -31,6 +32,10 @@ from injection_cds.audit.spark import executor, plan
 from injection_cds.audit.spark.inputs import discover, read_files
 from injection_cds.audit.worker import HOOK
 from injection_cds.core.context import RuleContext
+
+# Encounter groups per partition streamed to the driver: a few MB of results each, so the
+# driver's heap holds two of them whatever the size of the export.
+GROUPS_PER_STREAMED_PARTITION = 5_000
 
 FINDINGS_RECORD = (
     "encounter_reference",
@@ -226,6 +231,18 @@ def _write_files(
     return Path(out)
 
 
+def _ordered_in_bounded_partitions(results: DataFrame) -> DataFrame:
+    """The audited groups in ``grp`` order, cut into partitions of a bounded size.
+
+    ``toLocalIterator`` holds a whole partition (two with prefetch) in the driver's heap, so
+    one partition for the whole audit ran the driver out of memory at 100,000
+    administrations. Range partitions come back in order; each costs one short job.
+    """
+    audited = results.where(F.col("error").isNull())
+    partitions = max(1, math.ceil(audited.count() / GROUPS_PER_STREAMED_PARTITION))
+    return audited.repartitionByRange(partitions, "grp").sortWithinPartitions("grp")
+
+
 def _write_local(
     results: DataFrame, totals: Totals, meta: dict[str, Any], out_dir: Path, files: bool
 ) -> None:
@@ -236,9 +253,9 @@ def _write_local(
     with tempfile.TemporaryDirectory() as scratch:
         outputs = Outputs(out_dir, Path(scratch))
         try:
-            # One ordered partition: one job streams it (one job per partition otherwise).
-            ordered = results.where(F.col("error").isNull()).orderBy("grp").coalesce(1)
-            for row in ordered.toLocalIterator(prefetchPartitions=True):
+            for row in _ordered_in_bounded_partitions(results).toLocalIterator(
+                prefetchPartitions=True
+            ):
                 outputs.add(executor.group_result(row))
             head = outputs.finish(totals, meta)
         except BaseException:

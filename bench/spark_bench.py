@@ -30,7 +30,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-# bench/profile.py would shadow the standard library's profile (pyspark imports it).
+sys.path.append(str(HERE))
+from machine import load_average, tree_cpu_seconds  # noqa: E402
+
+# bench/profile.py would shadow the standard library's profile (pyspark imports it), and
+# machine.py puts bench/ first on the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 
@@ -46,23 +50,35 @@ def ensure_data(data_dir: Path, size: int, seed: int) -> Path:
 
 
 def measure(engine: str, data: Path, cores: int) -> dict[str, Any]:
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         if engine == "local":
             from injection_cds.audit import run_audit
 
+            cpu_before = tree_cpu_seconds()
             run_audit([data], Path(out), workers=cores, progress=False, stderr=io.StringIO())
             session_s = 0.0
+            cpu_s = tree_cpu_seconds() - cpu_before
         else:
             from injection_cds.audit.spark import run_spark_audit, session
 
             spark = session(f"local[{cores}]", spark_ui_enabled="false")
             session_s = time.perf_counter() - started
+            cpu_before = tree_cpu_seconds()
             run_spark_audit([str(data)], out, spark=spark, stderr=io.StringIO())
+            # Read before stop(): the JVM and its Python workers are still in the tree.
+            cpu_s = tree_cpu_seconds() - cpu_before
             spark.stop()
         seconds = time.perf_counter() - started - session_s
         summary = json.loads((Path(out) / "findings.json").read_text("utf-8"))["summary"]
-    return {"seconds": seconds, "session_s": session_s, "summary": summary}
+    return {
+        "seconds": seconds,
+        "session_s": session_s,
+        "cpu_s": cpu_s,
+        "load": [load_before, load_average()],
+        "summary": summary,
+    }
 
 
 def run_child(engine: str, data: Path, cores: int) -> dict[str, Any]:
@@ -101,6 +117,7 @@ def main() -> None:
         if len(summaries) != 1:
             raise SystemExit(f"the engines disagree: {summaries}")
         local = found[("local", os.cpu_count() or 1)]["seconds"]
+        local_cpu = found[("local", os.cpu_count() or 1)]["cpu_s"]
         one = found[("spark", 1)]["seconds"]
         for (engine, cores), figures in found.items():
             row = {
@@ -109,6 +126,9 @@ def main() -> None:
                 "cores": cores,
                 "seconds": round(figures["seconds"], 2),
                 "session_s": round(figures["session_s"], 2),
+                "cpu_s": round(figures["cpu_s"], 1),
+                "cpu_vs_local": round(figures["cpu_s"] / local_cpu, 2),
+                "load": [round(v, 1) for v in figures["load"]],
                 "admin_per_s": round(size / figures["seconds"]),
                 "vs_local": round(figures["seconds"] / local, 2),
                 "speedup_vs_1_core": round(one / figures["seconds"], 2)
@@ -119,6 +139,8 @@ def main() -> None:
             print(
                 f"{size:>7,} adm  {engine:<5} cores={cores}  job {row['seconds']:7.1f} s  "
                 f"session {row['session_s']:5.1f} s  {row['admin_per_s']:6,} adm/s  "
+                f"cpu {row['cpu_s']:7.1f} s (x{row['cpu_vs_local']:.2f} local's)  "
+                f"load {row['load'][0]:.1f}->{row['load'][1]:.1f}  "
                 f"x{row['vs_local']:.2f} local's time"
                 + (
                     f"  speedup vs 1 core {row['speedup_vs_1_core']:.2f}"

@@ -31,6 +31,8 @@ from misbehaving_peers import (
 )
 from sqlalchemy.engine import make_url
 
+from injection_cds.web.server import HEADER_SECONDS, HeaderDeadlines
+
 pytest_plugins = ["storage_fixtures"]
 
 pytestmark = pytest.mark.slow
@@ -321,6 +323,49 @@ def test_slow_clients_do_not_pin_the_workers(fhir_server: LiveServer) -> None:
             client.join(timeout=5)
     assert max(latencies) < 1.0, latencies
     assert elapsed < REQUEST_BUDGET
+
+
+class _Conn:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+
+def test_header_deadlines_cut_only_the_connections_past_theirs() -> None:
+    deadlines = HeaderDeadlines(seconds=10)
+    late_server, late_client = socket.socketpair()
+    done_server, done_client = socket.socketpair()
+    with late_server, late_client, done_server, done_client:
+        late, finished = _Conn(late_server), _Conn(done_server)
+        deadlines.start(late)
+        deadlines.start(finished)
+        deadlines.done(finished)
+        assert deadlines.cut_expired(time.monotonic() + 9) == 0
+        assert deadlines.cut_expired(time.monotonic() + 11) == 1
+        assert late_client.recv(1) == b""  # cut: the peer reads end of stream
+        done_client.setblocking(False)
+        with pytest.raises(BlockingIOError):  # still open, nothing to read
+            done_client.recv(1)
+        assert deadlines.cut_expired(time.monotonic() + 60) == 0  # cut once
+
+
+def test_a_client_dribbling_its_headers_is_cut_at_the_deadline(fhir_server: LiveServer) -> None:
+    port = int(fhir_server.base.rsplit(":", 1)[1])
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=HEADER_SECONDS + 5) as sock:
+        sock.settimeout(0.5)
+        for byte in b"POST /cds-services/injection-charting HTTP/1.1\r\nHost: x\r\n" * 4:
+            try:
+                sock.sendall(bytes([byte]))
+                if sock.recv(1) == b"":
+                    break  # the server closed the connection
+            except TimeoutError:
+                continue  # still open: one more byte, half a second later
+            except OSError:
+                break
+        else:
+            pytest.fail("the connection was never cut")
+    elapsed = time.monotonic() - started
+    assert HEADER_SECONDS <= elapsed < HEADER_SECONDS + 3, elapsed
 
 
 def _raw(port: int, request: bytes) -> bytes:

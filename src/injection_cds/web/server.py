@@ -26,6 +26,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from importlib import resources
 from typing import Any
 
@@ -104,6 +105,7 @@ def _write_operation_outcome(sock: socket.socket, status: int, reason: str, mesg
 
 
 HEADER_SECONDS = 10.0  # gunicorn waits up to 5 s for a first byte; then the rest must follow
+HEADER_SWEEP_SECONDS = 0.5  # how often a worker looks for connections past their deadline
 
 
 def _cut(conn: Any) -> None:
@@ -112,25 +114,67 @@ def _cut(conn: Any) -> None:
         conn.sock.shutdown(socket.SHUT_RDWR)
 
 
+class HeaderDeadlines:
+    """The connections of one worker still sending their request line and headers.
+
+    One sweeper thread per worker cuts those past their deadline, so registering a request
+    is a dict insert, not a timer thread started on every call.
+    """
+
+    def __init__(self, seconds: float = HEADER_SECONDS) -> None:
+        self.seconds = seconds
+        self._pending: dict[int, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+
+    def start(self, conn: Any) -> None:
+        """``conn`` must have its request line and headers in by ``seconds`` from now."""
+        with self._lock:
+            self._pending[id(conn)] = (time.monotonic() + self.seconds, conn)
+            if self._sweeper is None:  # started in the worker, after the fork
+                self._sweeper = threading.Thread(
+                    target=self._sweep, name="header-deadlines", daemon=True
+                )
+                self._sweeper.start()
+
+    def done(self, conn: Any) -> None:
+        """``conn``'s headers are in, or it is finished: its deadline no longer applies."""
+        with self._lock:
+            self._pending.pop(id(conn), None)
+
+    def cut_expired(self, now: float) -> int:
+        """Cut every connection whose deadline is past; how many were cut."""
+        with self._lock:
+            expired = [key for key, (deadline, _) in self._pending.items() if deadline <= now]
+            conns = [self._pending.pop(key)[1] for key in expired]
+        for conn in conns:
+            _cut(conn)
+        return len(conns)
+
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(HEADER_SWEEP_SECONDS)
+            self.cut_expired(time.monotonic())
+
+
 class BoundedReadWorker(ThreadWorker):  # type: ignore[misc]
     """The gthread worker with a deadline for a request's line and headers (slow clients)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_deadlines = HeaderDeadlines()
+
     def handle(self, conn: Any) -> Any:
         """One request on ``conn``, cut when its headers are not in by the deadline."""
-        timer = threading.Timer(HEADER_SECONDS, _cut, args=(conn,))
-        timer.daemon = True
-        conn.icds_header_timer = timer
-        timer.start()
+        self.header_deadlines.start(conn)
         try:
             return super().handle(conn)
         finally:
-            timer.cancel()
+            self.header_deadlines.done(conn)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         """The parsed request: its header deadline no longer applies."""
-        timer = getattr(conn, "icds_header_timer", None)
-        if timer is not None:
-            timer.cancel()  # the headers are in: the app and its budgets take over
+        self.header_deadlines.done(conn)  # the app and its budgets take over
         return super().handle_request(req, conn)
 
 

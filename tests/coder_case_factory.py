@@ -957,7 +957,130 @@ def cases() -> list[Case]:
         [inj(), line("J0882", 40, ndc="55513002104")],
         f"{S_ESA}: on dialysis, J0882",
     )
+    out.extend(weekly_cases())
     return out
+
+
+CVX = "http://hl7.org/fhir/sid/cvx"
+S_DELETED = "CMS HCPCS update April 2024: J1020/J1030/J1040 deleted, J1010 per 1 mg (SOURCES §3.4)"
+S_LABEL = "the charted label names the container (FDA NDC package file words; SOURCES.md §10)"
+
+
+def vaccine(name: str, cvx: str, cpt: str) -> dict[str, Any]:
+    """A contained vaccine Medication coded in CVX and its CPT product code, no NDC."""
+    med = medication(name)
+    med["code"]["coding"] = [{"system": CVX, "code": cvx}, {"system": CPT, "code": cpt}]
+    return med
+
+
+def weekly_cases() -> list[Case]:
+    """What a coder meets every week: one chart per everyday injection, coded by hand."""
+    one = administration
+    return [
+        (
+            "codes",
+            "commercial_depo_medrol_80_charted_as_deleted_j1040",
+            request(
+                [
+                    one(
+                        "ma-1",
+                        medication("Depo-Medrol 80 mg/mL", "0009-3475-01", "J1040"),
+                        80,
+                        "mg",
+                    )
+                ],
+                payer="commercial",
+                diagnoses=("M25.561",),
+            ),
+            [inj(), line("J1010", 80, ndc="00009347501")],
+            f"{S_DELETED}: 80 mg = 80 units of J1010",
+            None,
+        ),
+        (
+            "codes",
+            "commercial_methylprednisolone_40_charted_as_deleted_j1030_no_ndc",
+            request(
+                [
+                    one(
+                        "ma-1",
+                        medication("methylprednisolone acetate 40 mg/mL", None, "J1030"),
+                        40,
+                        "mg",
+                    )
+                ],
+                payer="commercial",
+                diagnoses=("M25.561",),
+            ),
+            [inj(), line("J1010", 40)],
+            f"{S_DELETED}: 40 mg = 40 units of J1010",
+            None,
+        ),
+        (
+            "jwjz",
+            "medicare_prolia_prefilled_syringe_jz",
+            request(
+                [
+                    one(
+                        "ma-1",
+                        medication(
+                            "Prolia (denosumab) 60 mg/mL prefilled syringe", "55513-0710-01"
+                        ),
+                        60,
+                        "mg",
+                        SC,
+                    )
+                ],
+                diagnoses=("M81.0",),
+            ),
+            [inj(), line("J0897", 60, ("JZ",), ndc="55513071001")],
+            f"{S_JWJZ}; {S_LABEL}: a whole single-dose prefilled syringe, JZ; J0897 per 1 mg",
+            None,
+        ),
+        (
+            "jwjz",
+            "medicare_ketorolac_30_of_60_single_dose_label_waste_charted",
+            request(
+                [
+                    one(
+                        "ma-1",
+                        medication(
+                            "ketorolac tromethamine 60 mg/2 mL single-dose vial", "0409-3796-01"
+                        ),
+                        30,
+                        "mg",
+                        extension=discarded(30, "mg"),
+                    )
+                ],
+                diagnoses=("M54.50",),
+            ),
+            [
+                inj(),
+                line("J1885", 2, ndc="00409379601"),
+                line("J1885", 2, ("JW",), ndc="00409379601"),
+            ],
+            f"{S_JWJZ}; {S_LABEL}: 30 mg given (2 units of 15 mg), 30 mg discarded on a JW line",
+            None,
+        ),
+        (
+            "vaccine",
+            "medicare_flu_cpt_product_no_ndc",
+            request(
+                [
+                    one(
+                        "ma-1",
+                        vaccine("Fluarix 2026-2027 0.5 mL syringe", "150", "90686"),
+                        0.5,
+                        "mL",
+                    )
+                ],
+                diagnoses=("Z23",),
+            ),
+            [line("G0008", 1), line("90686", 1)],
+            "Medicare flu: G0008 + product 90686 (SOURCES-96372.md §3.1); the product code is its "
+            "own, so a missing NDC is not the unclassified-drug case",
+            None,
+        ),
+    ]
 
 
 RULE_FIXTURES = {

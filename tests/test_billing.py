@@ -238,6 +238,15 @@ def test_golden_medicaid_without_ndc() -> None:
     assert all("ndc" not in line for line in lines)
 
 
+def test_a_vaccine_with_its_product_code_and_no_ndc_is_not_the_unclassified_case() -> None:
+    # Flu for Medicare coded CVX 150 + CPT 90686, no NDC: G0008 + 90686 bill without one,
+    # so DOC006 is the ordinary warning, not the critical J3490 (NOC) stop.
+    case = ROOT / "fixtures" / "coder" / "vaccine" / "medicare_flu_cpt_product_no_ndc.json"
+    cards = _cards_by_rule(_call(json.loads(case.read_text())["request"], RuleContext()))
+    assert cards["DOC006"]["indicator"] == "warning"
+    assert "J3490" not in cards["DOC006"]["detail"]
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("*.json")))
 def test_chargeitems_validate(name: str) -> None:
     cards = _golden(name)

@@ -242,6 +242,20 @@ class DrugCatalog:
         """The entry of a HCPCS (or CPT product) code: curated facts plus the quarter's."""
         return self._code_entry(code.upper(), "hcpcs")
 
+    def in_force(self, code: str) -> str:
+        """The code in force on the date of service for a charted drug code.
+
+        A code the quarter's CMS files no longer list and that a sourced table says was
+        replaced (``data/code-replacements.csv``: J1020/J1030/J1040 deleted 2024-04-01, J1010
+        per 1 mg instead) is billed as its replacement, with the replacement's units (80 mg of
+        Depo-Medrol charted as J1040 bills J1010 x 80); BIL015 still asks for the chart to be
+        corrected. Any other code is kept as charted.
+        """
+        replacement = shipped_replacements().get(code)
+        if replacement is None or self.quarter is None or self.quarter.has_code(code):
+            return code
+        return replacement.replaced_by
+
     def has_code(self, code: str) -> bool | None:
         """Whether the quarter's files list the code; None when no quarter is loaded."""
         if self.quarter is None:
@@ -360,7 +374,7 @@ class DrugCatalog:
 
     def _identify(self, drug: Drug, ndc11: str | None) -> CatalogEntry | None:
         if drug.hcpcs:
-            code = drug.hcpcs.upper()
+            code = self.in_force(drug.hcpcs.upper())
             own = ndc11 or next(iter(drug_ndc11s(drug)), None)
             return self._code_entry(code, "hcpcs", own) or CatalogEntry(
                 name=drug.name, hcpcs=code, amount=None, unit=None, found_by="hcpcs"

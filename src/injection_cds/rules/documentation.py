@@ -13,7 +13,7 @@ from injection_cds.core import codes
 from injection_cds.core.billing.stops import last_valid_day
 from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import RuleContext
-from injection_cds.core.facts import Administration, VisitFacts
+from injection_cds.core.facts import Administration, Drug, VisitFacts
 from injection_cds.core.ndc import normalise_ndc
 from injection_cds.reference.catalog import is_vaccine
 from injection_cds.rules.registry import NEEDED_NOW, Finding, charted, per_administration
@@ -228,8 +228,7 @@ def ndc_missing(
     drug = administration.drug
     if drug is None or not drug.identified or drug.ndcs:
         return None
-    entry = ctx.catalog.identify(drug)
-    no_hcpcs = entry is None or entry.hcpcs is None
+    no_hcpcs = _unclassified(drug, ctx)
     required = ctx.settings.ndc_required(visit.payer.payer_class, visit.payer.payer_ids)
     if required:
         why = " (the payer requires it)."
@@ -245,6 +244,17 @@ def ndc_missing(
         message=f"{_label(administration)}: no NDC{why}",
         data={NEEDED_NOW: True} if required or no_hcpcs else {},
     )
+
+
+def _unclassified(drug: Drug, ctx: RuleContext) -> bool:
+    """The drug would bill on the unclassified J3490 line, whose NDC is required.
+
+    A drug with no HCPCS code of its own, unless it is a vaccine or toxoid: a vaccine bills
+    its CPT product code, charted or read from the CVX (BIL003), and one with no product
+    code found is BIL020's, not a J3490 line (SOURCES-96372.md §3.1, §3.4 NOC codes).
+    """
+    entry = ctx.catalog.identify(drug)
+    return (entry is None or entry.hcpcs is None) and not is_vaccine(drug, ctx.catalog)
 
 
 @per_administration(

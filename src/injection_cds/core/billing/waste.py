@@ -25,10 +25,10 @@ from injection_cds.core import codes
 from injection_cds.core.billing.classify import entry_for, first_ndc11, profile_of
 from injection_cds.core.billing.lines import ChargeLine
 from injection_cds.core.context import RuleContext
-from injection_cds.core.facts import Administration, Quantity, Strength, VisitFacts
+from injection_cds.core.facts import Administration, Drug, Quantity, Strength, VisitFacts
 from injection_cds.core.units import billing_units, convert, dose_unit, ndc_quantity
 from injection_cds.reference.catalog import CatalogEntry
-from injection_cds.reference.containers import Container
+from injection_cds.reference.containers import Container, container_kind
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,33 @@ def _belongs(record: Administration, administration: Administration) -> bool:
 
 
 def container_of(administration: Administration, ctx: RuleContext) -> Container | None:
-    """The package's container, from the loaded FDA file or the shipped table."""
-    return ctx.containers.container(first_ndc11(administration.drug))
+    """The package's container: the loaded FDA file or the shipped table, else its label."""
+    drug = administration.drug
+    known = ctx.containers.container(first_ndc11(drug))
+    if known is not None or drug is None:
+        return known
+    return labelled_container(drug, entry_for(drug, ctx.catalog))
+
+
+def labelled_container(drug: Drug, entry: CatalogEntry | None) -> Container | None:
+    """The container the charted product's own words name, when no table knows the NDC.
+
+    EHRs chart the package as its label names it ("Prolia 60 mg/mL prefilled syringe",
+    "ketorolac 60 mg/2 mL single-dose vial"): the words the FDA package file uses decide it
+    (single-dose, single-use, ampule, prefilled syringe; multi-dose; a pen or cartridge and a
+    bare "vial" say nothing). One container holds the crosswalk's billing units per item
+    times the descriptor amount (Prolia 55513-0710-01: 60 x 1 mg), which tells a whole
+    container from a partial one. Sources: Pub 100-04 ch.17 §40; CMS JW/JZ FAQs; FDA NDC
+    package file definitions (docs/SOURCES.md §10).
+    """
+    kind = container_kind(drug.searchable_text())
+    if kind is None:
+        return None
+    package = entry.package if entry is not None else None
+    per_item = package.units_per_item if package is not None else None
+    if per_item is None or entry is None or entry.amount is None or entry.up_to:
+        return Container(kind, source="the charted product's label")
+    return Container(kind, per_item * entry.amount, entry.unit, "the charted product's label")
 
 
 def with_discard(

@@ -973,6 +973,46 @@ def vaccine(name: str, cvx: str, cpt: str) -> dict[str, Any]:
     return med
 
 
+FORMULARY = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication-formulary-drug-cd"
+
+
+def linked_to_another_drugs_order() -> dict[str, Any]:
+    """A Bactrim DS tablet charted with no route, its request naming a flu vaccine IM order.
+
+    MIMIC-IV's demo export links administrations to orders of other drugs this way; the
+    order's Medication carries its formulary code as an identifier.
+    """
+    tablet = administration("ma-1", None, 1, "TAB")
+    del tablet["dosage"]["route"], tablet["dosage"]["site"]
+    tablet["dosage"]["dose"] = {"value": 1, "unit": "TAB", "code": "TAB"}
+    tablet["medicationCodeableConcept"] = {"coding": [{"system": FORMULARY, "code": "BACTDS"}]}
+    req = request([tablet], payer="commercial", diagnoses=("N39.0",))
+    vaccine_order = {
+        "resourceType": "MedicationRequest",
+        "id": "ord-ma-1",
+        "status": "completed",
+        "intent": "order",
+        "subject": {"reference": "Patient/pat-1001"},
+        "contained": [
+            {
+                "resourceType": "Medication",
+                "id": "flu",
+                "identifier": [{"system": FORMULARY, "value": "INFL0.5LF"}],
+                "code": {"coding": [{"system": NDC, "code": "33332-0011-01"}]},
+            }
+        ],
+        "medicationReference": {"reference": "#flu"},
+        "dosageInstruction": [
+            {
+                "route": {"coding": [{"system": SNOMED, "code": "78421000"}]},
+                "doseAndRate": [{"doseQuantity": quantity(0.5, "mL")}],
+            }
+        ],
+    }
+    req["prefetch"]["conditions"]["entry"].append({"resource": vaccine_order})
+    return req
+
+
 def weekly_cases() -> list[Case]:
     """What a coder meets every week: one chart per everyday injection, coded by hand."""
     one = administration
@@ -1078,6 +1118,15 @@ def weekly_cases() -> list[Case]:
             [line("G0008", 1), line("90686", 1)],
             "Medicare flu: G0008 + product 90686 (SOURCES-96372.md §3.1); the product code is its "
             "own, so a missing NDC is not the unclassified-drug case",
+            None,
+        ),
+        (
+            "stops",
+            "tablet_linked_to_another_drugs_order",
+            linked_to_another_drugs_order(),
+            [],
+            "a tablet is not an injection (RULES.md: billable candidates); an order for another "
+            "drug (another formulary code) lends it neither its IM route nor its vaccine NDC",
             None,
         ),
     ]

@@ -299,21 +299,49 @@ def external_audit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return findings
 
 
-def _mimic_admins_by_order_route() -> dict[str, str]:
+_FORMULARY = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication-formulary-drug-cd"
+
+
+def _formulary_code(owner: dict[str, Any], medications: dict[str, Any]) -> str | None:
+    medication = medications.get((owner.get("medicationReference") or {}).get("reference", ""))
+    pairs = [
+        (c.get("system"), c.get("code"))
+        for c in (medication or {}).get("code", {}).get("coding", [])
+    ]
+    pairs += [(i.get("system"), i.get("value")) for i in (medication or {}).get("identifier", [])]
+    pairs += [
+        (c.get("system"), c.get("code"))
+        for c in (owner.get("medicationCodeableConcept") or {}).get("coding", [])
+    ]
+    return next((code for system, code in pairs if system == _FORMULARY), None)
+
+
+def _mimic_admins_by_order_route() -> tuple[dict[str, str], list[str]]:
+    """The route of each administration's order when the order is for the same drug; and
+    the administrations whose order names another drug (another formulary code)."""
     root = _external() / "mimic-iv-demo-fhir"
-    routes = {}
+    medications = {}
+    for line in (root / "Medication.ndjson").read_bytes().splitlines():
+        medication = orjson.loads(line)
+        medications[f"Medication/{medication['id']}"] = medication
+    routes, ordered = {}, {}
     for line in (root / "MedicationRequest.ndjson").read_bytes().splitlines():
         request = orjson.loads(line)
+        ordered[f"MedicationRequest/{request['id']}"] = _formulary_code(request, medications)
         for instruction in request.get("dosageInstruction") or ():
             for c in (instruction.get("route") or {}).get("coding") or ():
                 routes[f"MedicationRequest/{request['id']}"] = c.get("code")
-    by_admin = {}
+    by_admin, another_drug = {}, []
     for line in (root / "MedicationAdministration.ndjson").read_bytes().splitlines():
         admin = orjson.loads(line)
-        route = routes.get((admin.get("request") or {}).get("reference", ""))
-        if route:
-            by_admin[f"MedicationAdministration/{admin['id']}"] = route
-    return by_admin
+        reference = f"MedicationAdministration/{admin['id']}"
+        order = (admin.get("request") or {}).get("reference", "")
+        given, wanted = _formulary_code(admin, medications), ordered.get(order)
+        if given and wanted and given != wanted:
+            another_drug.append(reference)
+        elif routes.get(order):
+            by_admin[reference] = routes[order]
+    return by_admin, another_drug
 
 
 def _mimic_not_given_events() -> set[str]:
@@ -338,7 +366,7 @@ def test_external_data_audits_without_a_crash(external_audit: dict[str, Any]) ->
 def test_external_mimic_oral_gets_no_findings_and_sc_heparin_gets_doc001(
     external_audit: dict[str, Any],
 ) -> None:
-    routes = _mimic_admins_by_order_route()
+    routes, another_drug = _mimic_admins_by_order_route()
     rules: dict[str, set[str]] = {}
     drugs: dict[str, str] = {}
     for finding in external_audit["findings"]:
@@ -351,6 +379,9 @@ def test_external_mimic_oral_gets_no_findings_and_sc_heparin_gets_doc001(
     heparin = [a for a in subcutaneous if "heparin" in drugs.get(a, "").lower()]
     assert heparin, "expected MIMIC SC heparin administrations among the findings"
     assert all("DOC001" in rules[a] for a in subcutaneous)
+    # A Bactrim DS tablet linked to a flu vaccine's IM order, oral cephalexin to SC heparin's:
+    # an order for another drug lends no route, so these oral doses get no findings.
+    assert another_drug and not [a for a in another_drug if a in rules]
 
 
 def test_external_hl7_examples_not_completed_are_not_candidates(

@@ -63,6 +63,8 @@ def administration_facts(
     kind, coded = classify_route(route)
     request = reference_of(resource.get("request"))
     order = index.resolve(request, resource)
+    if order is not None and names_another_drug(resource, order, index):
+        order = None
     order_kind, order_coded = _order_route(order)
     effective = instant(resource.get("effectiveDateTime"))
     period = resource.get("effectivePeriod")
@@ -103,6 +105,49 @@ def administration_facts(
             resource, _medication_code(resource, index), index.of_type("Immunization")
         ),
     )
+
+
+def names_another_drug(administration: Json, order: Json, index: ResourceIndex) -> bool:
+    """The linked order is for another drug: it stands in for nothing.
+
+    The order's route, dose and package NDC stand in only for the drug it orders. When the
+    administration's drug and the order's drug are both coded in the same local formulary
+    system (a code, or the Medication's identifier) and share no code there, the link is
+    wrong: MIMIC-IV's demo links a Bactrim DS tablet (BACTDS, 1 TAB) to an influenza vaccine
+    order (IM) and oral cephalexin to a heparin SC order; taking those orders' routes billed
+    96372 and vaccine administration for tablets. Standard systems are left out: one drug
+    has many NDCs (packages) and RxNorm codes (ingredient, clinical, branded), so a
+    difference there says nothing.
+    """
+    given = _formulary_codes(administration, index)
+    ordered = _formulary_codes(order, index)
+    shared = {system for system, _ in given} & {system for system, _ in ordered}
+    return bool(shared) and not any(pair in ordered for pair in given if pair[0] in shared)
+
+
+def _formulary_codes(owner: Json, index: ResourceIndex) -> set[tuple[str, str]]:
+    """(system, code) of the drug's local formulary codes and its Medication's identifiers."""
+    found: list[tuple[Any, Any]] = []
+    raw = owner.get("medicationCodeableConcept")
+    medication = index.resolve(reference_of(owner.get("medicationReference")), owner)
+    if medication is not None:
+        raw = medication.get("code")
+        found.extend(
+            (i.get("system"), i.get("value"))
+            for i in medication.get("identifier") or ()
+            if isinstance(i, Mapping)
+        )
+    drug = concept(raw)
+    if drug is not None:
+        found.extend((c.system, c.code) for c in drug.codings)
+    return {
+        (system, code)
+        for system, code in found
+        if isinstance(system, str)
+        and isinstance(code, str)
+        and system not in codes.STANDARD_DRUG_SYSTEMS
+        and not codes.NDC_SHAPE.match(code)
+    }
 
 
 def _with_order_drug(

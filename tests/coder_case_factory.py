@@ -973,6 +973,7 @@ def vaccine(name: str, cvx: str, cpt: str) -> dict[str, Any]:
     return med
 
 
+INTRADERMAL = {"coding": [{"system": SNOMED, "code": "372464004", "display": "Intradermal"}]}
 FORMULARY = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication-formulary-drug-cd"
 
 
@@ -1102,7 +1103,7 @@ def weekly_cases() -> list[Case]:
             None,
         ),
         (
-            "vaccine",
+            "codes",
             "medicare_flu_cpt_product_no_ndc",
             request(
                 [
@@ -1118,6 +1119,27 @@ def weekly_cases() -> list[Case]:
             [line("G0008", 1), line("90686", 1)],
             "Medicare flu: G0008 + product 90686 (SOURCES-96372.md §3.1); the product code is its "
             "own, so a missing NDC is not the unclassified-drug case",
+            None,
+        ),
+        (
+            "skin_test",
+            "commercial_tubersol_ppd_placed",
+            request(
+                [
+                    one(
+                        "ma-1",
+                        medication("Tubersol (tuberculin PPD) 5 TU/0.1 mL", "49281-0752-21"),
+                        0.1,
+                        "mL",
+                        INTRADERMAL,
+                    )
+                ],
+                payer="commercial",
+                diagnoses=("Z11.1",),
+            ),
+            [line("86580", 1)],
+            "AAPC Pediatric Coding Alert 2010-09-16: 86580 includes the PPD and its placement; "
+            "no 96372, no 90471, no J3490 line",
             None,
         ),
         (
@@ -1146,6 +1168,7 @@ RULE_FIXTURES = {
     "BIL026": ("multi_day_ambulatory_is_ambiguous", "office_pos_11"),
     "BIL027": ("expired_product_blocks_its_lines", "office_pos_11"),
     "BIL028": ("medicare_epoetin_ckd_not_on_dialysis", "office_pos_11"),
+    "BIL029": ("commercial_tubersol_ppd_placed", "office_pos_11"),
 }
 
 

@@ -238,10 +238,27 @@ def test_golden_medicaid_without_ndc() -> None:
     assert all("ndc" not in line for line in lines)
 
 
+@pytest.mark.parametrize(
+    ("fixture", "rule", "code"),
+    [
+        (RULES / "BIL013" / "fail_allergen.json", "BIL013", "95115"),
+        (RULES / "BIL029" / "fail_commercial_tubersol_ppd_placed.json", "BIL029", "86580"),
+    ],
+)
+def test_allergen_and_skin_test_cards_carry_their_claim_lines(
+    fixture: Path, rule: str, code: str
+) -> None:
+    # RULES.md: every card that proposes claim lines carries them in org.injectioncds.lines
+    # (allergen immunotherapy included); a line only written in the text does not exist.
+    cards = _cards_by_rule(_call(json.loads(fixture.read_text()), RuleContext()))
+    assert [ln["code"] for ln in _lines(cards[rule])] == [code]
+    assert "BIL001" not in cards and "BIL011" not in cards
+
+
 def test_a_vaccine_with_its_product_code_and_no_ndc_is_not_the_unclassified_case() -> None:
     # Flu for Medicare coded CVX 150 + CPT 90686, no NDC: G0008 + 90686 bill without one,
     # so DOC006 is the ordinary warning, not the critical J3490 (NOC) stop.
-    case = ROOT / "fixtures" / "coder" / "vaccine" / "medicare_flu_cpt_product_no_ndc.json"
+    case = ROOT / "fixtures" / "coder" / "codes" / "medicare_flu_cpt_product_no_ndc.json"
     cards = _cards_by_rule(_call(json.loads(case.read_text())["request"], RuleContext()))
     assert cards["DOC006"]["indicator"] == "warning"
     assert "J3490" not in cards["DOC006"]["detail"]

@@ -529,6 +529,10 @@ CPT_CHEMO_SC_IM_NONHORMONAL = "96401"
 CPT_CHEMO_SC_IM_HORMONAL = "96402"
 CPT_ALLERGEN_SINGLE = "95115"
 CPT_ALLERGEN_MULTIPLE = "95117"
+# Tuberculin skin test (Mantoux), intradermal: the test includes the PPD and its placement
+# (AAPC Pediatric Coding Alert 2010-09-16; docs/SOURCES.md §9). BIL029.
+CPT_TUBERCULIN_SKIN_TEST = "86580"
+TUBERCULIN_WORDS = ("tuberculin", "ppd", "tubersol", "aplisol", "mantoux")
 CPT_VACCINE_COUNSEL_FIRST = "90460"
 CPT_VACCINE_COUNSEL_ADDITIONAL = "90461"
 CPT_VACCINE_INJECTION_FIRST = "90471"

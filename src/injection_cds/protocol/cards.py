@@ -39,6 +39,7 @@ from injection_cds.protocol.chargeitems import (
     antineoplastic_extras,
     billing_summary_extras,
     iv_extras,
+    plan_lines_extras,
     uncodable_chemo_extras,
     vaccine_extras,
 )
@@ -87,7 +88,9 @@ _EXTRAS: dict[str, CardExtrasBuilder] = {
     "BIL002": iv_extras,
     "BIL003": vaccine_extras,
     "BIL010": antineoplastic_extras,
+    "BIL013": plan_lines_extras(lambda plan: plan.allergen_lines),
     "BIL022": uncodable_chemo_extras,
+    "BIL029": plan_lines_extras(lambda plan: plan.skin_test_lines),
 }
 
 

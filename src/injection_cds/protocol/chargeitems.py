@@ -22,7 +22,7 @@ Importing this module registers the BIL001 card extras with ``cards.register_car
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from injection_cds.core import codes
@@ -30,7 +30,7 @@ from injection_cds.core.billing import BillingPlan, ChargeLine, json_number, lin
 from injection_cds.core.billing.estimate import Estimate
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
-from injection_cds.protocol.card_extras import CardExtras
+from injection_cds.protocol.card_extras import CardExtras, CardExtrasBuilder
 from injection_cds.rules.registry import Finding, charted
 
 LINES_EXTENSION = "org.injectioncds.lines"
@@ -193,6 +193,19 @@ def antineoplastic_extras(
 ) -> CardExtras:
     """BIL010's lines (96401/96402 and the drug lines) and ChargeItems."""
     return lines_extras(list(plan.antineoplastic_lines), visit)
+
+
+def plan_lines_extras(
+    lines_of: Callable[[BillingPlan], tuple[ChargeLine, ...]],
+) -> CardExtrasBuilder:
+    """A card's extras that propose the plan's lines ``lines_of`` picks, and ChargeItems."""
+
+    def build(
+        findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+    ) -> CardExtras:
+        return lines_extras(list(lines_of(plan)), visit)
+
+    return build
 
 
 def uncodable_chemo_extras(

@@ -526,8 +526,10 @@ def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> 
         drug = administration.drug
         if drug is None or not drug.identified or is_vaccine(drug, ctx.catalog):
             continue
-        if classify.is_allergen(drug, ctx.catalog) or classify.is_flush_or_diluent(
-            administration, visit
+        if (
+            classify.is_allergen(drug, ctx.catalog)
+            or classify.is_flush_or_diluent(administration, visit)
+            or classify.is_tuberculin_test(drug)
         ):
             continue
         entry = classify.entry_for(drug, ctx.catalog)

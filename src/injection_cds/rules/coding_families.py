@@ -1,4 +1,4 @@
-"""Rules for infusions, chemotherapy and vaccines (issue 11): BIL017-BIL022, DOC016-DOC017.
+"""Rules for infusions, chemotherapy, vaccines and skin tests: BIL017-BIL022, BIL029, DOC016-17.
 
 Each rule is one small pure function; the lines and doses come from the visit's
 ``BillingPlan`` (``core/billing``), so the cards and the claim lines never disagree.
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from injection_cds.core import codes
-from injection_cds.core.billing import BillingPlan
+from injection_cds.core.billing import BillingPlan, classify
 from injection_cds.core.billing.vaccines import VaccineDose, state_supplied_product
 from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import RuleContext
@@ -325,3 +325,35 @@ def vaccine_counselling_not_visible(
                 "documented (Immunization.education): billed 90471/+90472, not 90460/+90461."
             ),
         )
+
+
+@register("BIL029", family="billing", severity="info")
+def tuberculin_skin_test(
+    visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
+) -> Iterator[Finding]:
+    """A tuberculin skin test: 86580, not 96372, 90471 or an unclassified drug line.
+
+    Fires for a PPD placed intradermally (tuberculin, Tubersol, Aplisol, Mantoux, or CPT
+    86580 on the drug): one 86580 per test. The test is a diagnostic skin test in CPT's
+    immunology section, not an injection and not a vaccine; the code includes placing it
+    and the PPD itself. Reading it 48-72 hours later is a separate visit.
+
+    Why it matters:
+        Billing 96372 or 90471 for the placement, or J3490 with the PPD's NDC, is denied or
+        overpaid: the antigen and the placement are in 86580.
+    How to fix:
+        Bill 86580 × 1; no drug line, no administration code.
+    Bad:
+        Tubersol 0.1 mL intradermal billed as J3490 (NDC 49281-0752-21) + 96372
+    Good:
+        86580 × 1, diagnosis Z11.1
+    Sources:
+        - AAPC Pediatric Coding Alert, 2010-09-16, "What items does 86580 include?" (the
+          PPD is included; no separate administration) (docs/SOURCES.md §9)
+        - OPPS Addendum B 2025Q4: 86580 SI Q1 on a hospital outpatient claim
+    """
+    if classify.is_telehealth(visit, ctx):
+        return
+    lines = list(plan.skin_test_lines)
+    if lines:
+        yield lines_finding("BIL029", "info", lines, "Tuberculin skin test, not 96372:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from injection_cds.core import codes
@@ -142,6 +143,16 @@ def is_allergen(drug: Drug | None, catalog: DrugCatalog) -> bool:
     return entry is not None and entry.allergen
 
 
+def is_tuberculin_test(drug: Drug | None) -> bool:
+    """A tuberculin skin test (PPD, Tubersol, Aplisol; or CPT 86580 charted on the drug)."""
+    if drug is None:
+        return False
+    if codes.CPT_TUBERCULIN_SKIN_TEST in drug.cpt_codes:
+        return True
+    text = drug.searchable_text()
+    return any(re.search(rf"\b{word}\b", text) for word in codes.TUBERCULIN_WORDS)
+
+
 def linked_procedures(administration: Administration, visit: VisitFacts) -> list[str]:
     """Surgical Procedures (or Procedures not in the call) the administration is linked to."""
     known = {p.reference: p for p in visit.procedures}
@@ -177,11 +188,12 @@ def is_iv_or_ia(administration: Administration) -> bool:
 def excluded_from_drug_administration(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
 ) -> bool:
-    """Billed another way or not at all: vaccine, allergen, chemotherapy, SAD, integral, flush."""
+    """Billed another way or not at all: vaccine, allergen, skin test, chemo, SAD, flush."""
     drug = administration.drug
     return (
         is_vaccine(drug, ctx.catalog)
         or is_allergen(drug, ctx.catalog)
+        or is_tuberculin_test(drug)
         or complex_kind(administration, visit, ctx) is not None
         or is_self_administered(administration, visit, ctx)
         or bool(linked_procedures(administration, visit))

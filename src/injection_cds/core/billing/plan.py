@@ -25,6 +25,7 @@ from injection_cds.core.billing.injections import injection_lines
 from injection_cds.core.billing.intravenous import IvPlan, iv_plan
 from injection_cds.core.billing.lines import ChargeLine
 from injection_cds.core.billing.setting import care_setting
+from injection_cds.core.billing.skin_tests import skin_test_lines
 from injection_cds.core.billing.stops import Stop, critical_stop
 from injection_cds.core.billing.vaccines import VaccinePlan, vaccine_plan
 from injection_cds.core.billing.waste import PendingDiscard
@@ -52,6 +53,7 @@ class BillingPlan:
     uncodable_chemo: tuple[UncodableChemo, ...] = ()  # BIL022
     flushes: tuple[Administration, ...] = ()  # BIL017: flushes and diluents, not billed
     allergen_lines: tuple[ChargeLine, ...] = ()  # BIL013
+    skin_test_lines: tuple[ChargeLine, ...] = ()  # BIL029
     injection_estimate: Estimate | None = None  # BIL001's estimate, from a fee schedule
     setting: str = SETTING_OFFICE  # codes.SETTING_*: which claim, if any (BIL025, BIL026)
     stops: tuple[Stop, ...] = ()  # BIL027: administrations held back by a critical stop
@@ -85,6 +87,7 @@ class BillingPlan:
             + self.antineoplastic_lines
             + tuple(line for u in self.uncodable_chemo for line in u.drug_lines)
             + self.allergen_lines
+            + self.skin_test_lines
         )
 
 
@@ -159,5 +162,6 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
             if a.completed and a.drug is not None and is_flush_or_diluent(a, visit)
         ),
         allergen_lines=tuple(allergen_lines(visit, ctx)),
+        skin_test_lines=on_claim(skin_test_lines(visit), setting),
         injection_estimate=estimate(lines, visit, ctx) if lines else None,
     )

@@ -239,6 +239,31 @@ def test_golden_medicaid_without_ndc() -> None:
 
 
 @pytest.mark.parametrize(
+    ("payer", "em", "expected"),
+    [
+        ("5", "99213", "99213 with 90471: modifier 25 on the E/M line"),  # commercial
+        ("5", "99211", "99211 with 90471: modifier 25 on the E/M line"),
+        ("1", "99211", "99211 with G0008: 99211 is bundled"),  # Medicare
+        ("1", "99213", None),  # G0008 bundles only 99211: no 25 needed
+    ],
+)
+def test_a_vaccine_at_a_visit_says_what_the_em_needs(
+    payer: str, em: str, expected: str | None
+) -> None:
+    case = ROOT / "fixtures" / "coder" / "codes" / "medicare_flu_cpt_product_no_ndc.json"
+    body = json.loads(case.read_text())["request"]
+    body["prefetch"]["encounter"]["type"] = [{"coding": [{"system": codes.CPT, "code": em}]}]
+    coverage = body["prefetch"]["coverage"]["entry"][0]["resource"]
+    coverage["type"]["coding"][0]["code"] = payer
+    cards = _cards_by_rule(_call(body, RuleContext()))
+    if expected is None:
+        assert "BIL004" not in cards
+    else:
+        assert expected in cards["BIL004"]["detail"]
+        assert cards["BIL004"]["indicator"] == "warning"
+
+
+@pytest.mark.parametrize(
     ("fixture", "rule", "code"),
     [
         (RULES / "BIL013" / "fail_allergen.json", "BIL013", "95115"),

@@ -13,7 +13,7 @@ from injection_cds.core import codes
 from injection_cds.core.billing import BillingPlan, ChargeLine, classify, json_number, lines_json
 from injection_cds.core.billing.lines import units_by_code
 from injection_cds.core.context import RuleContext
-from injection_cds.core.facts import Administration, VisitFacts
+from injection_cds.core.facts import Administration, EncounterFacts, VisitFacts
 from injection_cds.reference.catalog import is_vaccine
 from injection_cds.rules.registry import Finding, Severity, charted, register
 
@@ -207,7 +207,10 @@ def em_same_encounter(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) ->
 
     Critical for 99211: Medicare does not pay 99211 with an injection code, with or without
     modifier 25. Warning for 99202-99215: modifier 25 on the E/M line (never on 96372) and
-    a significant, separately identifiable, documented service.
+    a significant, separately identifiable, documented service. A vaccine given at a visit
+    with no drug administration code: with 90460, 90471 or 90473 every E/M takes 25 when it
+    is separately identifiable (NCCI pairs them); with Medicare's G0008-G0010 only 99211 is
+    bundled, and 99202-99215 need no 25.
 
     Why it matters:
         A nurse visit (99211) billed with 96372 is denied; an E/M without 25 is bundled.
@@ -221,40 +224,79 @@ def em_same_encounter(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) ->
     Sources:
         - CMS CR 3631; Pub 100-04 ch.12 §30.6.7 (SOURCES-96372.md §2.1)
         - Noridian, E/M services and drug administration (SOURCES-96372.md §2.1)
+        - NCCI: E/M with 90460/90471/90473 (modifier indicator 1), G0008 with 99211 only
+          (AAPC Part B Coding Alert; Blue Cross NC; SOURCES-96372.md §2.2)
     """
     encounter = visit.encounter
     if encounter is None or not encounter.em_codes or classify.is_telehealth(visit, ctx):
         return
     administration_codes = _drug_administration_codes(plan)
     if not administration_codes:
+        yield from _em_with_vaccine(encounter, plan)
         return
     with_codes = ", ".join(administration_codes)
     if codes.EM_CODE_NURSE_VISIT in encounter.em_codes:
-        yield Finding(
-            rule="BIL004",
-            severity="critical",
-            resource=encounter.reference,
-            element="Encounter.type",
-            message=(
-                f"99211 with {with_codes}: 99211 is not payable with an injection code, even "
-                "with modifier 25. Bill the injection and the drug only."
-            ),
-            data={"emCodes": [codes.EM_CODE_NURSE_VISIT]},
+        yield _em_finding(
+            encounter,
+            "critical",
+            [codes.EM_CODE_NURSE_VISIT],
+            f"99211 with {with_codes}: 99211 is not payable with an injection code, even "
+            "with modifier 25. Bill the injection and the drug only.",
         )
     others = [c for c in encounter.em_codes if c != codes.EM_CODE_NURSE_VISIT]
     if others:
-        yield Finding(
-            rule="BIL004",
-            severity="warning",
-            resource=encounter.reference,
-            element="Encounter.type",
-            message=(
-                f"{', '.join(others)} with {with_codes}: modifier 25 on the E/M line (never on "
-                "the injection code), and only for a significant, separately identifiable, "
-                "documented service."
-            ),
-            data={"emCodes": others, "modifier": codes.MODIFIER_SEPARATE_EM},
+        yield _em_finding(
+            encounter,
+            "warning",
+            others,
+            f"{', '.join(others)} with {with_codes}: modifier 25 on the E/M line (never on "
+            "the injection code), and only for a significant, separately identifiable, "
+            "documented service.",
+            codes.MODIFIER_SEPARATE_EM,
         )
+
+
+def _em_with_vaccine(encounter: EncounterFacts, plan: BillingPlan) -> Iterator[Finding]:
+    """BIL004 for a visit whose only administration codes are vaccine administration."""
+    given = list(dict.fromkeys(line.code for line in plan.vaccine_lines))
+    paired = [c for c in given if c in codes.VACCINE_ADMIN_EM_BUNDLED]
+    medicare = [c for c in given if c in codes.MEDICARE_VACCINE_ADMIN]
+    if paired:
+        yield _em_finding(
+            encounter,
+            "warning",
+            list(encounter.em_codes),
+            f"{', '.join(encounter.em_codes)} with {', '.join(paired)}: modifier 25 on the "
+            "E/M line, and only for a significant, separately identifiable, documented "
+            "service (NCCI pairs the E/M with the vaccine administration code).",
+            codes.MODIFIER_SEPARATE_EM,
+        )
+    elif medicare and codes.EM_CODE_NURSE_VISIT in encounter.em_codes:
+        yield _em_finding(
+            encounter,
+            "warning",
+            [codes.EM_CODE_NURSE_VISIT],
+            f"99211 with {', '.join(medicare)}: 99211 is bundled into the vaccine "
+            "administration; bill the administration and the vaccine only.",
+        )
+
+
+def _em_finding(
+    encounter: EncounterFacts,
+    severity: Severity,
+    em_codes: list[str],
+    message: str,
+    modifier: str | None = None,
+) -> Finding:
+    """One BIL004 finding on the encounter's E/M codes."""
+    return Finding(
+        rule="BIL004",
+        severity=severity,
+        resource=encounter.reference,
+        element="Encounter.type",
+        message=message,
+        data={"emCodes": em_codes, **({"modifier": modifier} if modifier else {})},
+    )
 
 
 def _billable_injections(visit: VisitFacts, ctx: RuleContext) -> list[Administration]:

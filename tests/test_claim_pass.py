@@ -71,3 +71,13 @@ def test_iv_push_in_the_emergency_department_is_on_the_hospital_claim() -> None:
     plan = _plan(_iv_request(payer="commercial", encounter_class="EMER"))
     assert plan.iv_lines
     assert {line.claim for line in plan.iv_lines} == {codes.CLAIM_INSTITUTIONAL}
+
+
+def test_a_telehealth_encounter_bills_no_line_and_no_discard_modifier() -> None:
+    # Medicare, a single-dose vial given whole: JZ in the office, nothing on telehealth.
+    office = _plan(_iv_request())
+    assert office.discards
+    telehealth = _plan(_iv_request(encounter_class="VR"))
+    assert telehealth.setting == codes.SETTING_TELEHEALTH
+    assert telehealth.all_lines == ()
+    assert telehealth.discards == () and telehealth.pending_discards == ()

@@ -36,6 +36,7 @@ from injection_cds.core.codes import (
     SETTING_INPATIENT,
     SETTING_OFFICE,
     SETTING_OTHER_FACILITY,
+    SETTING_TELEHEALTH,
 )
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
@@ -98,6 +99,10 @@ EMPTY_PLAN = BillingPlan()
 _NO_LINES = frozenset({SETTING_INPATIENT, SETTING_OTHER_FACILITY})
 
 
+# Settings where no family bills anything from the chart as it stands.
+_NOTHING_BILLED = frozenset({SETTING_AMBIGUOUS, SETTING_TELEHEALTH})
+
+
 def on_claim(lines: Iterable[ChargeLine], setting: str) -> tuple[ChargeLine, ...]:
     """The lines on the claim the setting calls for: none, the hospital's, or the physician's.
 
@@ -116,7 +121,8 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
     """The visit's billing plan (the stage between facts and rules).
 
     Administrations with an open critical stop (BIL027) are left out of every family; an
-    ambiguous setting (BIL026) bills nothing until the chart says where it was.
+    ambiguous setting (BIL026) bills nothing until the chart says where it was, and a
+    telehealth encounter (BIL006) nothing at all: what was given was given in person.
     """
     setting = care_setting(visit, ctx)
     stops = tuple(s for s in (critical_stop(a) for a in visit.administrations) if s is not None)
@@ -126,7 +132,7 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
             visit,
             administrations=tuple(a for a in visit.administrations if a.reference not in held),
         )
-    if setting == SETTING_AMBIGUOUS:
+    if setting in _NOTHING_BILLED:
         return BillingPlan(setting=setting, stops=stops)
     injections = sc_im_injections(visit, ctx)
     iv, vaccine = iv_plan(visit, ctx), vaccine_plan(visit, ctx)

@@ -19,6 +19,7 @@ from injection_cds.protocol.errors import BadRequest, Issue
 
 SCHEMA_RESOURCE = ("cds_hooks", "schemas", "feedback.schema.json")
 _MAX_ISSUES = 10
+_TIMESTAMP_RULE = "must be an RFC 3339 date-time in UTC, e.g. 2026-01-01T12:00:00Z"
 
 
 class InvalidFeedback(BadRequest):
@@ -69,7 +70,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if kind == "type":
         return f"must be of type {error.validator_value}"
     if kind == "pattern" and schema.get("format") == "date-time":
-        return "must be an RFC 3339 date-time in UTC, e.g. 2026-01-01T12:00:00Z"
+        return _TIMESTAMP_RULE
     if kind in ("minItems", "minLength", "minProperties"):
         return "must not be empty"
     if kind == "maxLength":
@@ -94,14 +95,25 @@ def _check(document: Any, *, single: bool) -> None:
     raise InvalidFeedback(issues[0].diagnostics, issues=issues)
 
 
+def _check_timestamp(item: dict[str, Any], where: str) -> None:
+    """The schema's pattern passes a time whose UTC instant is past year 9999 (or before 1)."""
+    try:
+        parse_timestamp(item["outcomeTimestamp"])
+    except ValueError:
+        raise InvalidFeedback(f"{where}: {_TIMESTAMP_RULE}", where=where) from None
+
+
 def parse_feedback(body: Any) -> list[dict[str, Any]]:
     """The feedback items of a request body, validated; raises ``InvalidFeedback``."""
     if isinstance(body, dict) and "feedback" in body:
         _check(body, single=False)
         items: list[dict[str, Any]] = body["feedback"]
+        for index, item in enumerate(items):
+            _check_timestamp(item, f"feedback[{index}].outcomeTimestamp")
         return items
     if isinstance(body, dict) and "card" in body:
         _check(body, single=True)
+        _check_timestamp(body, "outcomeTimestamp")
         return [body]
     raise InvalidFeedback(
         "the body must be {\"feedback\": [...]} or a single feedback object with a 'card'",
@@ -110,11 +122,18 @@ def parse_feedback(body: Any) -> list[dict[str, Any]]:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """An RFC 3339 timestamp as an aware UTC datetime (naive input is taken as UTC)."""
+    """An RFC 3339 timestamp as an aware UTC datetime (naive input is taken as UTC).
+
+    ``ValueError`` when it is not one, or when its UTC instant is outside years 1 to 9999
+    (``9999-12-31T23:59:59-14:00``).
+    """
     text = value.strip()
     if text[-1:] in ("Z", "z"):
         text = text[:-1] + "+00:00"
     stamp = datetime.fromisoformat(text.replace("t", "T", 1))
     if stamp.tzinfo is None:
         return stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC)
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date-time is out of range in UTC") from None

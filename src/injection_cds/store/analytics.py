@@ -23,6 +23,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from injection_cds.protocol.feedback import parse_timestamp
 from injection_cds.spreadsheet import safe_row
 from injection_cds.store.ledger import Store
 
@@ -97,10 +98,9 @@ def parse_since(text: str) -> datetime:
     try:
         if len(value) == 10:
             return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_timestamp(value)
     except ValueError:
         raise ValueError("since must be a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
-    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 def _summaries() -> dict[str, str]:

@@ -7,6 +7,7 @@ OperationOutcome 4xx), never a 500 or a 503 that would make the client retry for
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 from collections.abc import Iterator
@@ -83,3 +84,64 @@ def test_report_since_out_of_range_in_utc_is_one_line(tmp_path: Path, stamp: str
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "--since" in done.stderr, done.stderr
+
+
+# --- content codings and byte order marks ---------------------------------------------------
+
+
+def _post_raw(server: LiveServer, data: bytes, **headers: str) -> requests.Response:
+    return requests.post(
+        f"{server.base}/cds-services/{CHARTING}",
+        data=data,
+        headers={"Content-Type": "application/json", **headers},
+        timeout=30,
+    )
+
+
+def test_gzip_body_is_read(server: LiveServer) -> None:
+    plain = _post_raw(server, json.dumps(_charting()).encode())
+    zipped = _post_raw(
+        server, gzip.compress(json.dumps(_charting()).encode()), **{"Content-Encoding": "gzip"}
+    )
+    assert zipped.status_code == 200, zipped.text
+    assert zipped.json() == plain.json()
+
+
+def test_gzip_body_over_the_limit_once_inflated_is_413(server: LiveServer) -> None:
+    """A small gzip bomb: 50 kB on the wire, 50 MB inflated; refused at the 5 MB body limit."""
+    bomb = gzip.compress(b'{"a": "' + b" " * 50_000_000 + b'"}', compresslevel=9)
+    response = _post_raw(server, bomb, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 413, response.text
+    assert operation_outcome_issues(response.json())[0]["code"] == "too-costly"
+
+
+@pytest.mark.parametrize(
+    "data", [b"not gzip at all", gzip.compress(b'{"hook": 1}')[:-12]], ids=["corrupt", "truncated"]
+)
+def test_corrupt_or_truncated_gzip_body_is_400(server: LiveServer, data: bytes) -> None:
+    response = _post_raw(server, data, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 400, response.text
+    assert "gzip" in operation_outcome_issues(response.json())[0]["diagnostics"]
+
+
+@pytest.mark.parametrize("coding", ["br", "deflate", "compress", "gzip, br"])
+def test_unsupported_content_coding_is_415(server: LiveServer, coding: str) -> None:
+    """Never read as if it were plain JSON: a plain body labelled ``br`` is not answered."""
+    response = _post_raw(server, json.dumps(_charting()).encode(), **{"Content-Encoding": coding})
+    assert response.status_code == 415, response.text
+    issue = operation_outcome_issues(response.json())[0]
+    assert issue["expression"] == ["Content-Encoding"]
+
+
+def test_identity_content_coding_is_plain(server: LiveServer) -> None:
+    response = _post_raw(
+        server, json.dumps(_charting()).encode(), **{"Content-Encoding": "identity"}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_utf8_byte_order_mark_is_ignored(server: LiveServer) -> None:
+    """RFC 8259 section 8.1: a parser MAY ignore a BOM; Windows clients send one."""
+    response = _post_raw(server, b"\xef\xbb\xbf" + json.dumps(_charting()).encode())
+    assert response.status_code == 200, response.text
+    assert response.json()["cards"]

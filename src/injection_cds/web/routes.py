@@ -7,6 +7,7 @@ unexpected leaks a stack trace or a value from the request.
 from __future__ import annotations
 
 import logging
+import zlib
 from typing import Any
 
 import orjson
@@ -34,6 +35,9 @@ log = logging.getLogger("injection_cds.web.routes")
 blueprint = Blueprint("injection_cds", __name__)
 
 _JSON = "application/json"
+_GZIP = ("gzip", "x-gzip")
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate stream
+_UTF8_BOM = b"\xef\xbb\xbf"  # RFC 8259 section 8.1: a parser may ignore it
 _CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type, Authorization",
@@ -61,7 +65,10 @@ def base_url() -> str:
 
 
 def read_json_body() -> Any:
-    """The request body as JSON: 415 when not JSON, 413 when too large, 400 when malformed."""
+    """The request body as JSON: 415 when not JSON, 413 when too large, 400 when malformed.
+
+    A gzip body (``Content-Encoding: gzip``) is inflated up to the limit; other codings 415.
+    """
     limit = current_app.config["INJECTION_CDS"]["max_body_bytes"]
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
@@ -70,15 +77,37 @@ def read_json_body() -> Any:
         raise UnsupportedMediaType(
             "the body must be JSON (Content-Type: application/json)", where="Content-Type"
         )
+    coding = request.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in ("", "identity", *_GZIP):
+        raise UnsupportedMediaType(
+            "the body's Content-Encoding is not supported (gzip or none)",
+            where="Content-Encoding",
+        )
     raw = request.get_data(cache=False)
     # Without Content-Length (chunked), werkzeug stops reading at the limit without an
     # error: a body that reaches the limit may be truncated, so it is refused too.
     if len(raw) > limit or (request.content_length is None and len(raw) >= limit):
         raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    if coding in _GZIP:
+        raw = _gunzip(raw, limit)
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw.removeprefix(_UTF8_BOM))
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the body is not valid JSON (at character {exc.pos})") from None
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """A gzip body inflated, never past ``limit`` bytes (413); 400 when corrupt or cut short."""
+    inflater = zlib.decompressobj(_GZIP_WBITS)
+    try:
+        plain = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        raise BadRequest("the body is not valid gzip (Content-Encoding: gzip)") from None
+    if len(plain) > limit:
+        raise PayloadTooLarge(f"the body is over the limit of {limit} bytes once inflated")
+    if not inflater.eof:
+        raise BadRequest("the gzip body is cut short (Content-Encoding: gzip)")
+    return plain
 
 
 @blueprint.get("/cds-services")

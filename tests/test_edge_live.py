@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from cds_test_support import operation_outcome_issues
+from cds_test_support import TOKEN, FhirStub, operation_outcome_issues
 from misbehaving_peers import CLI, LiveServer, live_server, server_env
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,8 @@ OUT_OF_RANGE_IN_UTC = ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("edge"), {}, workers=1) as started:
+    config = {"fhir": {"allow_http_loopback": True}}
+    with live_server(tmp_path_factory.mktemp("edge"), config, workers=1) as started:
         yield started
 
 
@@ -145,3 +146,31 @@ def test_utf8_byte_order_mark_is_ignored(server: LiveServer) -> None:
     response = _post_raw(server, b"\xef\xbb\xbf" + json.dumps(_charting()).encode())
     assert response.status_code == 200, response.text
     assert response.json()["cards"]
+
+
+# --- ids that would change the path of a FHIR read ---------------------------------------
+
+
+@pytest.mark.parametrize("field", ["encounterId", "patientId"])
+@pytest.mark.parametrize("value", ["..", ".", "Encounter/", "Encounter/.."])
+def test_context_id_that_is_a_dot_segment_is_400_and_fetches_nothing(
+    server: LiveServer, field: str, value: str
+) -> None:
+    """``Encounter/..`` would read the FHIR server's root, ``Encounter/`` search every
+    Encounter, with the EHR's token: the id is refused before anything is fetched."""
+    body = _charting()
+    body["context"][field] = value
+    body["prefetch"] = {}
+    with FhirStub() as stub:
+        body["fhirServer"] = stub.base
+        body["fhirAuthorization"] = {
+            "access_token": TOKEN,
+            "token_type": "Bearer",
+            "expires_in": 30,
+            "scope": "user/*.read",
+            "subject": "injection-cds",
+        }
+        response = requests.post(f"{server.base}/cds-services/{CHARTING}", json=body, timeout=30)
+    assert response.status_code == 400, response.text
+    assert operation_outcome_issues(response.json())[0]["expression"] == [f"context.{field}"]
+    assert stub.seen == []

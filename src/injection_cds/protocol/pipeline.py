@@ -72,6 +72,9 @@ def find_service(service_id: str) -> ServiceDefinition:
 
 # Context fields that are FHIR ids (prefetch tokens): strings when present.
 _CONTEXT_IDS = ("userId", "patientId", "encounterId")
+# Ids that, put in a prefetch URL's path, would read another resource or search a whole type
+# (``Encounter/..`` is the FHIR server's root, ``Encounter/`` every Encounter).
+_DOT_SEGMENTS = ("", ".", "..")
 
 
 def _require_string(body: Mapping[str, Any], name: str) -> str:
@@ -115,6 +118,10 @@ def parse_request(body: Any, service: ServiceDefinition) -> HookRequest:
         value = context.get(name)
         if value is not None and (not isinstance(value, str) or not value):
             raise BadRequest(f"context.{name} must be a non-empty string", where=f"context.{name}")
+        if isinstance(value, str) and value.split("/")[-1] in _DOT_SEGMENTS:
+            raise BadRequest(
+                f"context.{name} must be a FHIR id or Type/id", where=f"context.{name}"
+            )
     prefetch = body.get("prefetch", {})
     if not isinstance(prefetch, dict):
         raise BadRequest("'prefetch' must be an object", where="prefetch")

@@ -174,3 +174,26 @@ def test_context_id_that_is_a_dot_segment_is_400_and_fetches_nothing(
     assert response.status_code == 400, response.text
     assert operation_outcome_issues(response.json())[0]["expression"] == [f"context.{field}"]
     assert stub.seen == []
+
+
+# --- charted text in card markdown --------------------------------------------------------
+
+# Bidirectional overrides, embeddings and isolates (the "Trojan Source" characters) and C1
+# controls: charted text with one would reorder the service's own words after it on screen.
+_HIDDEN_CONTROLS = (
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\x85\x9b"
+)
+
+
+def test_charted_text_cannot_reorder_or_hide_the_cards_words(server: LiveServer) -> None:
+    body = _charting()
+    medication = body["context"]["medicationAdministrations"]["entry"][0]["resource"]["contained"][
+        0
+    ]
+    medication["code"]["text"] = "ceftriaxone\u202e 1 g" + _HIDDEN_CONTROLS + " injection"
+    response = requests.post(f"{server.base}/cds-services/{CHARTING}", json=body, timeout=30)
+    assert response.status_code == 200, response.text
+    details = [card.get("detail", "") for card in response.json()["cards"]]
+    assert any("ceftriaxone" in detail for detail in details)
+    for detail in details:
+        assert not set(detail) & set(_HIDDEN_CONTROLS), detail

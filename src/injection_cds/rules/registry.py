@@ -91,6 +91,9 @@ REGISTRY: dict[str, Rule] = {}
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]#!|~])")
 _HTML_ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# Bidirectional marks, embeddings, overrides and isolates, and C1 controls: invisible, yet
+# they reorder what follows on screen (the service's own words after the charted value).
+_HIDDEN_CONTROLS = re.compile(r"[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def charted(value: object) -> str:
@@ -98,10 +101,11 @@ def charted(value: object) -> str:
 
     Charted text is never markup: HTML's ``<``, ``>`` and ``&`` become entities (a
     ``<script>`` shows as text, in markdown and in HTML alike), markdown punctuation is
-    backslash-escaped (no emphasis, link or table cell), and line breaks become spaces (no
-    new block such as a heading or a list).
+    backslash-escaped (no emphasis, link or table cell), line breaks become spaces (no
+    new block such as a heading or a list), and bidirectional controls are dropped (they
+    would reorder the card's own words after the value).
     """
-    text = _LINE_BREAKS.sub(" ", str(value)).strip()
+    text = _LINE_BREAKS.sub(" ", _HIDDEN_CONTROLS.sub("", str(value))).strip()
     for raw, entity in _HTML_ENTITIES:
         text = text.replace(raw, entity)
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,48 @@ def test_charted_text_cannot_reorder_or_hide_the_cards_words(server: LiveServer)
     assert any("ceftriaxone" in detail for detail in details)
     for detail in details:
         assert not set(detail) & set(_HIDDEN_CONTROLS), detail
+
+
+# --- a call too big to answer within the budget ---------------------------------------------
+
+DISCHARGE_REQUEST = (
+    ROOT / "fixtures" / "golden" / "encounter-discharge" / "mixed_visit.request.json"
+)
+REQUEST_BUDGET = 3.0  # budget.request_seconds, the default
+MAX_RESOURCES = 2000  # budget.max_resources, the default
+
+
+def _administration(number: int) -> dict[str, Any]:
+    return {
+        "resource": {
+            "resourceType": "MedicationAdministration",
+            "id": f"ma-{number}",
+            "status": "completed",
+            "medicationCodeableConcept": {
+                "coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": "0409-7332-01"}]
+            },
+            "subject": {"reference": "Patient/pat-1001"},
+            "context": {"reference": "Encounter/enc-1001"},
+            "effectiveDateTime": "2026-11-24T10:15:00-05:00",
+        }
+    }
+
+
+def test_more_resources_than_the_budget_reads_is_413_at_once(server: LiveServer) -> None:
+    """10,000 small administrations fit in 5 MB; reading them took 9 s and answered 30 MB."""
+    body = json.loads(DISCHARGE_REQUEST.read_text(encoding="utf-8"))
+    body["prefetch"]["medicationAdministrations"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [_administration(n) for n in range(10_000)],
+    }
+    started = time.monotonic()
+    response = requests.post(
+        f"{server.base}/cds-services/injection-discharge", json=body, timeout=60
+    )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 413, response.text[:500]
+    issue = operation_outcome_issues(response.json())[0]
+    assert issue["code"] == "too-costly"
+    assert str(MAX_RESOURCES) in issue["diagnostics"]
+    assert elapsed < REQUEST_BUDGET

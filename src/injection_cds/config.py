@@ -36,7 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "hash_key": None,  # None: generated once and kept in instance_dir
     "log_level": "INFO",
     "cors_allow_origin": "*",
-    "budget": {"request_seconds": 3.0},
+    # request_seconds: a hook call's time, end to end; max_resources: the resources one call
+    # may carry (a Bundle counts its entries), more is a 413 (2,000 read in about a second).
+    "budget": {"request_seconds": 3.0, "max_resources": 2000},
     "database": {
         "connect_timeout_seconds": 2.0,  # libpq's minimum is 2 s
         "statement_timeout_ms": 5000,
@@ -78,6 +80,7 @@ ENVIRONMENT: dict[str, tuple[tuple[str, ...], type]] = {
     "FHIR_FETCH_BUDGET_SECONDS": (("fhir", "fetch_budget_seconds"), float),
     "FHIR_STRICT": (("fhir", "strict"), bool),
     "BUDGET_REQUEST_SECONDS": (("budget", "request_seconds"), float),
+    "BUDGET_MAX_RESOURCES": (("budget", "max_resources"), int),
     "PROXY_HOPS": (("proxy_hops",), int),
     "BENCHMARK_MODE": (("benchmark_mode",), bool),
     "ANALYTICS_ADMIN_TOKEN": (("analytics", "admin_token"), str),

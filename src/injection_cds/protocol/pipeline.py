@@ -27,7 +27,7 @@ from injection_cds.fhir.prefetch import (
 from injection_cds.fhir.validation import Json, LenientNote, leniency_notes
 from injection_cds.protocol.audience import CardPolicy
 from injection_cds.protocol.cards import build_cards
-from injection_cds.protocol.errors import BadRequest, NotFound
+from injection_cds.protocol.errors import BadRequest, NotFound, PayloadTooLarge
 from injection_cds.protocol.services import ServiceDefinition, load_services, served_hooks
 from injection_cds.rules.registry import Finding
 
@@ -183,6 +183,35 @@ def _plain_id(value: Any, resource_type: str) -> str | None:
     return value.removeprefix(f"{resource_type}/")
 
 
+def _resources_sent(request: HookRequest) -> int:
+    """How many resources the context and prefetch carry (a Bundle counts its entries)."""
+    count = 0
+    for value in (*request.context.values(), *request.prefetch.values()):
+        if not isinstance(value, dict) or "resourceType" not in value:
+            continue
+        entries = value.get("entry")
+        if value["resourceType"] == "Bundle" and isinstance(entries, list):
+            count += len(entries)
+        else:
+            count += 1
+    return count
+
+
+def check_size(request: HookRequest, max_resources: int) -> None:
+    """413 before any resource is read when the call carries more than ``max_resources``.
+
+    Reading, checking and answering each resource costs time: past the limit the call
+    could not be answered within the request budget (and its cards would run to megabytes).
+    """
+    sent = _resources_sent(request)
+    if sent > max_resources:
+        raise PayloadTooLarge(
+            f"the request carries {sent} resources; a call reads at most {max_resources} "
+            "(budget.max_resources)",
+            where="prefetch",
+        )
+
+
 def call_service(
     service_id: str,
     body: Any,
@@ -192,15 +221,19 @@ def call_service(
     client: FhirClient | None = None,
     policy: CardPolicy | None = None,
     strict: bool | None = None,
+    max_resources: int | None = None,
 ) -> CallResult:
     """Answer one service call with cards (for the audience the card policy gives its hook).
 
     ``strict`` (``fhir.strict``): refuse any resource that is not valid R4 (422) instead of
     reading it leniently; None: the process default (``configure_strict``).
+    ``max_resources`` (``budget.max_resources``): more resources sent is a 413; None: any.
     """
     started = time.perf_counter()
     service = find_service(service_id)
     request = parse_request(body, service)
+    if max_resources is not None:
+        check_size(request, max_resources)
     with leniency_notes(strict) as notes:
         by_role = _context_resources(request, service)
         resolved = resolve_prefetch(

@@ -140,6 +140,7 @@ def call_service(service_id: str) -> Response:
         client=_fhir_client(),
         policy=current_app.extensions["injection_cds.card_policy"],
         strict=current_app.config["INJECTION_CDS"]["fhir"]["strict"],
+        max_resources=current_app.config["INJECTION_CDS"]["budget"]["max_resources"],
     )
     request.environ["injection_cds.result"] = result
     return json_response(result.response)

@@ -41,7 +41,10 @@ WEB_SCHEMA: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "description": "The time a hook call may take, end to end.",
-        "properties": {"request_seconds": {"type": "number", "exclusiveMinimum": 0}},
+        "properties": {
+            "request_seconds": {"type": "number", "exclusiveMinimum": 0},
+            "max_resources": {"type": "integer", "minimum": 1},
+        },
     },
     "analytics": {
         "type": "object",

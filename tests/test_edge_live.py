@@ -243,3 +243,69 @@ def test_more_resources_than_the_budget_reads_is_413_at_once(server: LiveServer)
     assert issue["code"] == "too-costly"
     assert str(MAX_RESOURCES) in issue["diagnostics"]
     assert elapsed < REQUEST_BUDGET
+
+
+# --- the command line on files that are not what they should be ----------------------------
+
+BAD_FILES = {
+    "empty": b"",
+    "binary": bytes(range(256)) * 8,
+    "truncated": b'{"hook": ',
+    "array": b"[]",
+}
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLI, *args],
+        env=server_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("name", ["binary", "truncated", "directory"])
+def test_check_on_a_bad_file_is_one_line_and_nonzero(tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.json"
+    if name == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(BAD_FILES[name])
+    _one_line_error(_run(tmp_path, "check", str(path)))
+
+
+@pytest.mark.parametrize("name", ["empty", "binary", "array"])
+def test_audit_with_nothing_readable_is_one_line_and_nonzero(tmp_path: Path, name: str) -> None:
+    """Every record skipped: a scheduled audit must not report success on nothing."""
+    path = tmp_path / f"{name}.json"
+    path.write_bytes(BAD_FILES[name])
+    error = _one_line_error(_run(tmp_path, "audit", str(path), "--out", "out", "--workers", "1"))
+    assert "nothing was audited" in error
+    summary = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert summary["summary"]["skippedRecords"] == 1
+
+
+def test_audit_of_an_empty_directory_is_one_line_and_nonzero(tmp_path: Path) -> None:
+    (tmp_path / "export").mkdir()
+    error = _one_line_error(_run(tmp_path, "audit", "export", "--out", "out", "--workers", "1"))
+    assert "nothing was audited" in error
+
+
+def test_audit_reports_a_bundle_whose_entry_is_not_an_array(tmp_path: Path) -> None:
+    """It was read as an empty Bundle: nothing audited, nothing skipped, exit 0."""
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": "x"}))
+    _one_line_error(_run(tmp_path, "audit", str(path), "--out", "out", "--workers", "1"))
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert findings["summary"]["skippedRecords"] == 1
+    assert findings["skipped"][0]["file"] == str(path)

@@ -84,7 +84,11 @@ def read_chunks(
         progress(_size(path))
         return
     progress(_size(path))
-    records = list(_document_records(document))
+    try:
+        records = document_records(document)
+    except InvalidDocument as exc:
+        skipped(Skipped(label, "1", str(exc)))
+        return
     for start in range(0, len(records), chunk_records):
         yield Chunk(label, records[start : start + chunk_records])
 
@@ -132,6 +136,23 @@ def _ndjson_chunks(
         if records:
             yield Chunk(label, records)
         progress(max(_size(path) - position, 0))
+
+
+class InvalidDocument(ValueError):
+    """A JSON document that cannot be read as FHIR at all (the reason names no value)."""
+
+
+def document_records(document: Any) -> list[tuple[str, bytes]]:
+    """The records of one JSON document (a Bundle's resources, or the resource itself).
+
+    ``InvalidDocument`` when a Bundle's entry is not an array: it would otherwise read as an
+    empty Bundle, nothing audited and nothing said.
+    """
+    if isinstance(document, dict) and document.get("resourceType") == "Bundle":
+        entries = document.get("entry", [])
+        if not isinstance(entries, list):
+            raise InvalidDocument("invalid FHIR: Bundle.entry: expected an array")
+    return list(_document_records(document))
 
 
 def _document_records(document: Any) -> Iterator[tuple[str, bytes]]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from injection_cds.audit import run_audit, summary_text
+from injection_cds.audit import AuditResult, run_audit, summary_text
 
 
 @click.command("audit")
@@ -90,6 +90,7 @@ def audit_command(
         lines = summary_text(result).splitlines()[:-1]
         base = out_dir.rstrip("/")
         click.echo("\n".join([*lines, "wrote " + ", ".join(f"{base}/{n}" for n in written)]))
+        _require_something_audited(result)
         return
     else:
         for given in inputs:
@@ -104,3 +105,18 @@ def audit_command(
             work_dir=work_dir,
         )
     click.echo(summary_text(result))
+    _require_something_audited(result)
+
+
+def _require_something_audited(result: AuditResult) -> None:
+    """Exit 1 when every record was skipped, or there was none.
+
+    A scheduled audit must not report success on an export it could not read; some records
+    skipped is still a run (they are listed in findings.json).
+    """
+    totals = result.totals
+    if totals.records_read == totals.skipped_count:
+        raise click.ClickException(
+            f"nothing was audited: {totals.files} files, {totals.records_read} records, "
+            f"{totals.skipped_count} skipped (findings.json lists them)"
+        )

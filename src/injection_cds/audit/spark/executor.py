@@ -23,9 +23,10 @@ from injection_cds.audit.outputs import WORKLIST_COLUMNS, finding_rows
 from injection_cds.audit.reader import (
     JSON_SUFFIXES,
     NDJSON_SUFFIXES,
+    InvalidDocument,
     Skipped,
-    _document_records,
     _read_error,
+    document_records,
 )
 from injection_cds.audit.worker import (
     AdministrationResult,
@@ -169,7 +170,12 @@ def file_records(
     except (OSError, EOFError, orjson.JSONDecodeError) as exc:
         yield 1, "1", b"", _read_error(exc)
         return
-    for seq, (line, raw) in enumerate(_document_records(document)):
+    try:
+        records = document_records(document)
+    except InvalidDocument as exc:
+        yield 1, "1", b"", str(exc)
+        return
+    for seq, (line, raw) in enumerate(records):
         yield seq, line, raw, None
 
 

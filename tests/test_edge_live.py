@@ -309,3 +309,25 @@ def test_audit_reports_a_bundle_whose_entry_is_not_an_array(tmp_path: Path) -> N
     findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
     assert findings["summary"]["skippedRecords"] == 1
     assert findings["skipped"][0]["file"] == str(path)
+
+
+def test_charted_urls_do_not_become_links_in_card_markdown(server: LiveServer) -> None:
+    """GitHub Flavored Markdown links bare ``https://`` and ``www.`` text (its autolink
+    extension): a drug name carrying a URL became a clickable link in the card."""
+    body = _charting()
+    medication = body["context"]["medicationAdministrations"]["entry"][0]["resource"]["contained"][
+        0
+    ]
+    medication["code"]["text"] = "ceftriaxone see https://evil.example/pay or WWW.evil.example"
+    response = requests.post(f"{server.base}/cds-services/{CHARTING}", json=body, timeout=30)
+    assert response.status_code == 200, response.text
+    lines = [
+        line
+        for card in response.json()["cards"]
+        for line in card.get("detail", "").splitlines()
+        if "ceftriaxone see" in line
+    ]
+    assert lines
+    for line in lines:
+        assert "https\\://evil" in line, line  # an escaped colon: shown as "://", not linked
+        assert "WWW\\.evil" in line, line

@@ -94,6 +94,10 @@ _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 # Bidirectional marks, embeddings, overrides and isolates, and C1 controls: invisible, yet
 # they reorder what follows on screen (the service's own words after the charted value).
 _HIDDEN_CONTROLS = re.compile(r"[\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What GitHub Flavored Markdown's autolink extension turns into a link: a scheme's "://" and
+# "www."; a backslash before the colon or the dot shows the same text, unlinked.
+_AUTOLINK_COLON = re.compile(r":(?=//)")
+_AUTOLINK_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
 
 
 def charted(value: object) -> str:
@@ -102,13 +106,14 @@ def charted(value: object) -> str:
     Charted text is never markup: HTML's ``<``, ``>`` and ``&`` become entities (a
     ``<script>`` shows as text, in markdown and in HTML alike), markdown punctuation is
     backslash-escaped (no emphasis, link or table cell), line breaks become spaces (no
-    new block such as a heading or a list), and bidirectional controls are dropped (they
-    would reorder the card's own words after the value).
+    new block such as a heading or a list), bidirectional controls are dropped (they
+    would reorder the card's own words after the value), and a bare URL is not linked.
     """
     text = _LINE_BREAKS.sub(" ", _HIDDEN_CONTROLS.sub("", str(value))).strip()
     for raw, entity in _HTML_ENTITIES:
         text = text.replace(raw, entity)
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    return _AUTOLINK_WWW.sub(r"\1\\.", _AUTOLINK_COLON.sub(r"\\:", text))
 
 
 _SECTION_NAMES = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -331,3 +332,37 @@ def test_charted_urls_do_not_become_links_in_card_markdown(server: LiveServer) -
     for line in lines:
         assert "https\\://evil" in line, line  # an escaped colon: shown as "://", not linked
         assert "WWW\\.evil" in line, line
+
+
+# --- a client that sends its headers and then stalls in the body ----------------------------
+
+CUT_SECONDS = 10.0  # server.HEADER_SECONDS: the headers, and now the body, must be in by then
+
+
+def test_a_body_that_stalls_is_cut_and_frees_its_thread(server: LiveServer) -> None:
+    """Headers in at once, then 9 bytes of a 100,000-byte body and nothing more: the thread
+    waited for the rest for ever (65 such clients left 2 workers of 32 threads no thread)."""
+    stalled = []
+    started = time.monotonic()
+    for _ in range(3):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.sendall(
+            f"POST /cds-services/{CHARTING} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+            '{"hook": '.encode()
+        )
+        stalled.append(sock)
+    try:
+        for sock in stalled:
+            sock.settimeout(CUT_SECONDS + 15 - (time.monotonic() - started))
+            try:
+                while sock.recv(65536):  # a 400 or nothing, then the end of the connection
+                    pass
+            except ConnectionResetError:
+                pass
+        assert time.monotonic() - started < CUT_SECONDS + 15
+    finally:
+        for sock in stalled:
+            sock.close()
+    answered = requests.post(f"{server.base}/cds-services/{CHARTING}", json=_charting(), timeout=30)
+    assert answered.status_code == 200

@@ -2,8 +2,8 @@
 
 The worker model is gunicorn's ``gthread`` (``BoundedReadWorker``): each worker process
 serves up to ``threads`` requests at once; a connection that sends no data goes back to
-gunicorn's poller, and one that has not sent its whole request line and headers within
-``HEADER_SECONDS`` is cut, so a slow client holds a thread for seconds, never for minutes
+gunicorn's poller, and one that has not sent its whole request line, headers and body
+within ``HEADER_SECONDS`` is cut, so a slow client holds a thread for seconds, never for minutes
 (measured against ``sync`` in ``bench/slow_clients.py``; README "Operations"). Errors
 gunicorn answers itself (a malformed request line, a URI or header over its limits) are
 FHIR OperationOutcomes too, naming no request value.
@@ -104,7 +104,8 @@ def _write_operation_outcome(sock: socket.socket, status: int, reason: str, mesg
     gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
-HEADER_SECONDS = 10.0  # gunicorn waits up to 5 s for a first byte; then the rest must follow
+# gunicorn waits up to 5 s for a first byte; then the headers and the body must follow
+HEADER_SECONDS = 10.0
 HEADER_SWEEP_SECONDS = 0.5  # how often a worker looks for connections past their deadline
 
 
@@ -115,7 +116,7 @@ def _cut(conn: Any) -> None:
 
 
 class HeaderDeadlines:
-    """The connections of one worker still sending their request line and headers.
+    """The connections of one worker still sending their request line, headers or body.
 
     One sweeper thread per worker cuts those past their deadline, so registering a request
     is a dict insert, not a timer thread started on every call.
@@ -128,7 +129,7 @@ class HeaderDeadlines:
         self._sweeper: threading.Thread | None = None
 
     def start(self, conn: Any) -> None:
-        """``conn`` must have its request line and headers in by ``seconds`` from now."""
+        """``conn`` must have its request line, headers and body in by ``seconds`` from now."""
         with self._lock:
             self._pending[id(conn)] = (time.monotonic() + self.seconds, conn)
             if self._sweeper is None:  # started in the worker, after the fork
@@ -138,7 +139,7 @@ class HeaderDeadlines:
                 self._sweeper.start()
 
     def done(self, conn: Any) -> None:
-        """``conn``'s headers are in, or it is finished: its deadline no longer applies."""
+        """``conn``'s request is answered: its deadline no longer applies."""
         with self._lock:
             self._pending.pop(id(conn), None)
 
@@ -158,24 +159,24 @@ class HeaderDeadlines:
 
 
 class BoundedReadWorker(ThreadWorker):  # type: ignore[misc]
-    """The gthread worker with a deadline for a request's line and headers (slow clients)."""
+    """The gthread worker with a deadline for a request's line, headers and body."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.header_deadlines = HeaderDeadlines()
 
     def handle(self, conn: Any) -> Any:
-        """One request on ``conn``, cut when its headers are not in by the deadline."""
+        """One request on ``conn``, cut when it is not read and answered by the deadline.
+
+        The deadline runs through the body: a client that sent its headers and then stalled
+        in the body held its thread for ever. The app answers within its own request budget
+        (3 s), well inside the deadline.
+        """
         self.header_deadlines.start(conn)
         try:
             return super().handle(conn)
         finally:
             self.header_deadlines.done(conn)
-
-    def handle_request(self, req: Any, conn: Any) -> Any:
-        """The parsed request: its header deadline no longer applies."""
-        self.header_deadlines.done(conn)  # the app and its budgets take over
-        return super().handle_request(req, conn)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+from server_process import wait_until_healthy
 
 from injection_cds.store.ledger import Store
 
@@ -39,34 +39,27 @@ def test_four_gunicorn_workers_lose_no_feedback(tmp_path: Path) -> None:
     )
     executable = str(Path(sys.executable).parent / "injection-cds")
     command = [executable, "serve", "--port", str(port), "--workers", "4"]
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as sink:
+        server = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        with requests.Session() as session:
-            for _ in range(100):
-                try:
-                    if session.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("gunicorn did not start")
+        # 60 s, not 10: four workers booting on a loaded 2-core machine took longer.
+        wait_until_healthy(server, base, log_path)
 
-            def post(n: int) -> int:
-                item = {
-                    "card": f"card-{n}",
-                    "outcome": "overridden",
-                    "outcomeTimestamp": "2026-01-01T00:00:00Z",
-                }
-                with requests.Session() as own:
-                    return own.post(
-                        f"{base}/cds-services/{SERVICE}/feedback", json=item, timeout=30
-                    ).status_code
+        def post(n: int) -> int:
+            item = {
+                "card": f"card-{n}",
+                "outcome": "overridden",
+                "outcomeTimestamp": "2026-01-01T00:00:00Z",
+            }
+            with requests.Session() as own:
+                return own.post(
+                    f"{base}/cds-services/{SERVICE}/feedback", json=item, timeout=30
+                ).status_code
 
-            with ThreadPoolExecutor(max_workers=16) as pool:
-                statuses = list(pool.map(post, range(POSTS)))
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(post, range(POSTS)))
         assert statuses == [200] * POSTS
     finally:
         server.send_signal(signal.SIGTERM)

@@ -94,6 +94,9 @@ def run_child(engine: str, data: Path, cores: int) -> dict[str, Any]:
             f"{engine} on {cores} core(s) exited with {done.returncode}:\n{done.stderr[-4000:]}"
         )
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    # Each run as it ends: a later run that fails does not take the earlier figures with it.
+    figures = {k: v for k, v in found.items() if k != "summary"}
+    print(f"# {engine} cores={cores}: {json.dumps(figures)}", flush=True)
     return found
 
 

@@ -23,49 +23,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fixture_factory as ff
+import fhir_builders as fb
 
 Json = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[1]
 CODER_DIR = ROOT / "fixtures" / "coder"
 RULES_DIR = ROOT / "fixtures" / "rules"
 _NAMESPACE = uuid.UUID("6c0d7a52-93f1-4b8e-bd0e-2f4b9a1c7e33")
-V3 = ff.V3_ROUTE
-HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
-CPT = "http://www.ama-assn.org/go/cpt"
-DAY = "2026-11-24"
-
-
-def route(code: str, display: str) -> Json:
-    return {"coding": [ff.coding(V3, code, display)]}
-
-
+route = fb.route
 IVPUSH = route("IVPUSH", "Injection, intravenous, push")
 IVINF = route("IV", "Infusion, intravenous")
 IVINFUS = route("IVINFUS", "Infusion, intravenous")
 SQINFUS = route("SQINFUS", "Infusion, subcutaneous")
 IVFLUSH = route("IVFLUSH", "Flush, intravenous catheter")
-IM = route("IM", "Injection, intramuscular")
-SQ = route("SQ", "Injection, subcutaneous")
+IM = fb.ROUTE_IM_V3
+SQ = fb.ROUTE_SQ_V3
 SQIMPLNT = route("SQIMPLNT", "Implantation, subcutaneous")
 NASAL = route("NASINHL", "Inhalation, nasal")
 ORAL = route("PO", "Swallow, oral")
 
 
 def drug(text: str, *codings: tuple[str, str, str]) -> Json:
-    return {"coding": [ff.coding(*c) for c in codings], "text": text}
+    return {"coding": [fb.coding(*c) for c in codings], "text": text}
 
 
 def ndc(code: str, display: str) -> tuple[str, str, str]:
-    return (ff.NDC, code, display)
+    return (fb.NDC, code, display)
 
 
 def rx(code: str, display: str) -> tuple[str, str, str]:
-    return (ff.RXNORM, code, display)
+    return (fb.RXNORM, code, display)
 
 
 def cvx(code: str, display: str) -> tuple[str, str, str]:
-    return (ff.CVX, code, display)
+    return (fb.CVX, code, display)
 
 
 # Drugs as EHRs code them (NDCs from CMS's 2026 Q1 ASP NDC-HCPCS crosswalk).
@@ -88,7 +79,7 @@ TRIPTORELIN = drug("Trelstar (triptorelin pamoate) 3.75 mg", ndc("74676-5902-01"
 ONDANSETRON = drug(
     "Ondansetron 4 mg/2 mL injection",
     ndc("00404-9930-02", "Ondansetron HCl"),
-    (HCPCS, "J2405", "Ondansetron hcl injection"),
+    (fb.HCPCS, "J2405", "Ondansetron hcl injection"),
 )
 DEXAMETHASONE = drug(
     "Dexamethasone sodium phosphate 10 mg/mL injection",
@@ -97,7 +88,7 @@ DEXAMETHASONE = drug(
 DIPHENHYDRAMINE = drug(
     "Diphenhydramine 50 mg/mL injection", ndc("00404-9851-01", "Diphenhydramine")
 )
-CEFTRIAXONE = ff.CEFTRIAXONE
+CEFTRIAXONE = fb.CEFTRIAXONE
 SALINE_1000 = drug("Sodium chloride 0.9% 1000 mL bag", ndc("00264-5802-00", "Sodium Chloride"))
 HEPARIN_FLUSH = drug(
     "Heparin lock flush 100 units/mL, 5 mL syringe",
@@ -116,7 +107,7 @@ FLU_HD = drug("Fluzone High-Dose", cvx("135", "influenza, high dose seasonal"))
 PPSV23 = drug("Pneumovax 23", cvx("33", "pneumococcal polysaccharide PPV23"))
 PCV20 = drug("Prevnar 20", cvx("216", "Pneumococcal conjugate PCV20"))
 HEPB_ADULT = drug("Engerix-B 20 mcg/mL", cvx("43", "Hep B, adult"))
-COVID = drug("Comirnaty 2025-2026 (30 mcg/0.3 mL)", (CPT, "91320", "SARS-CoV-2 vaccine 30 mcg"))
+COVID = drug("Comirnaty 2025-2026 (30 mcg/0.3 mL)", (fb.CPT, "91320", "SARS-CoV-2 vaccine 30 mcg"))
 ZOSTER = drug("Shingrix (zoster vaccine recombinant)", cvx("187", "zoster recombinant"))
 TDAP_CVX = drug("Tdap (Boostrix)", cvx("115", "Tdap"))
 TDAP_NDC = drug("Adacel (Tdap) 0.5 mL", ndc("49281-0400-10", "Adacel"))
@@ -167,31 +158,20 @@ class Case:
     profile: Json | None = None  # a [billing.profiles.<payer>] section
 
 
-TYPOLOGY = {
-    "medicare": ("1", "MEDICARE"),
-    "medicaid": ("2", "MEDICAID"),
-    "commercial": ("5", "PRIVATE HEALTH INSURANCE"),
-}
-
-
-def _time(hhmm: str) -> str:
-    return f"{DAY}T{hhmm}:00-05:00"
-
-
 def administration(given: Given) -> Json:
-    amount = ff.dose(*given.dose) if given.dose else {}
-    resource = ff.administration(
+    amount = fb.dose(*given.dose) if given.dose else {}
+    resource = fb.administration(
         given.aid,
-        med=ff.medication(given.med, mid=f"med-{given.aid}", form=None),
+        med=fb.medication(given.med, mid=f"med-{given.aid}", form=None),
         route=given.route,
         site=given.site,
         amount=amount,
         dosage_text=None,
-        effective=None if given.end else _time(given.start),
+        effective=None if given.end else fb.at(given.start),
         reason_reference=given.reason,
     )
     if given.end:
-        resource["effectivePeriod"] = {"start": _time(given.start), "end": _time(given.end)}
+        resource["effectivePeriod"] = {"start": fb.at(given.start), "end": fb.at(given.end)}
     resource["request"] = {"reference": f"MedicationRequest/ord-{given.aid}"}
     if given.part_of:
         resource["partOf"] = [{"reference": f"MedicationAdministration/{given.part_of}"}]
@@ -208,18 +188,18 @@ def immunization(iid: str, vaccine: Json, **extra: Any) -> Json:
         "id": iid,
         "status": "completed",
         "vaccineCode": copy.deepcopy(vaccine),
-        "patient": {"reference": f"Patient/{ff.PATIENT_ID}"},
-        "encounter": {"reference": f"Encounter/{ff.ENCOUNTER_ID}"},
-        "occurrenceDateTime": _time("10:00"),
+        "patient": {"reference": f"Patient/{fb.PATIENT_ID}"},
+        "encounter": {"reference": f"Encounter/{fb.ENCOUNTER_ID}"},
+        "occurrenceDateTime": fb.at("10:00"),
     }
     resource.update(extra)
     return resource
 
 
-EDUCATION = [{"documentType": "253088698300012711120420", "presentationDate": DAY}]
+EDUCATION = [{"documentType": "253088698300012711120420", "presentationDate": fb.DAY}]
 FUNDING_PUBLIC = {
     "coding": [
-        ff.coding(
+        fb.coding(
             "http://terminology.hl7.org/CodeSystem/immunization-funding-source", "public", "Public"
         )
     ]
@@ -227,7 +207,7 @@ FUNDING_PUBLIC = {
 ELIGIBILITY_VFC_MEDICAID = [
     {
         "coding": [
-            ff.coding(
+            fb.coding(
                 "http://terminology.hl7.org/CodeSystem/v2-0064",
                 "V02",
                 "VFC eligible - Medicaid/Medicaid Managed Care",
@@ -238,12 +218,10 @@ ELIGIBILITY_VFC_MEDICAID = [
 
 
 def build(case: Case) -> Json:
-    cond = ff.condition("dx1", icd=case.icd, snomed=None, text=case.icd[1])
-    enc = ff.encounter(diagnoses=("dx1",))
+    cond = fb.condition("dx1", icd=case.icd, snomed=None, text=case.icd[1])
+    enc = fb.encounter(diagnoses=("dx1",))
     if case.encounter_class:
-        enc["class"] = ff.coding(
-            "http://terminology.hl7.org/CodeSystem/v3-ActCode", case.encounter_class, "observation"
-        )
+        enc["class"] = fb.coding(fb.V3_ACT, case.encounter_class, "observation")
     if case.place_of_service:
         enc["location"] = [
             {
@@ -253,13 +231,13 @@ def build(case: Case) -> Json:
                 }
             }
         ]
-    body = ff.request(
-        ff.CHARTING,
+    body = fb.request(
+        fb.CHARTING,
         case.name,
         [administration(g) for g in case.given],
         conditions=[cond],
         enc=enc,
-        cov=ff.coverage(TYPOLOGY[case.payer]),
+        cov=fb.coverage(fb.PAYER_TYPOLOGY[case.payer]),
         includes=case.immunizations,
     )
     body["hookInstance"] = str(uuid.uuid5(_NAMESPACE, f"{case.family}/{case.name}"))
@@ -267,24 +245,11 @@ def build(case: Case) -> Json:
     return body
 
 
-def _system(code: str) -> str:
-    return CPT if code[:1].isdigit() else HCPCS
-
-
 def expected(case: Case) -> Json:
     """The coder's claim: every line (code, system, units, modifiers, claim), and per card."""
     claim = "institutional" if case.encounter_class == "OBSENC" else "professional"
     by_card = {
-        rule: [
-            {
-                "code": code,
-                "system": _system(code),
-                "units": units,
-                "modifiers": list(mods),
-                "claim": claim,
-            }
-            for code, units, mods in lines
-        ]
+        rule: [fb.claim_line(code, units, mods, claim) for code, units, mods in lines]
         for rule, lines in case.expected.items()
     }
     found: Json = {
@@ -345,8 +310,8 @@ PNEUMONIA = ("J18.9", "Pneumonia, unspecified organism")
 PID = ("D80.1", "Nonfamilial hypogammaglobulinemia")
 LACERATION = ("S61.412A", "Laceration without foreign body of right hand, initial encounter")
 DOG_BITE = ("W54.0XXA", "Bitten by dog, initial encounter")
-SITE = ff.SITE_RG
-ARM = ff.SITE_LD
+SITE = fb.SITE_RG
+ARM = fb.SITE_LD
 V = "BIL003"
 
 
@@ -392,7 +357,7 @@ CASES: list[Case] = [
         "implant_goserelin",
         "Zoladex 3.6 mg SC implant (route SQIMPLNT)",
         CPT_HORMONAL,
-        [G("ma-zol", GOSERELIN, SQIMPLNT, (3.6, "mg"), "10:00", site=ff.SITE_ABDOMEN_SNOMED)],
+        [G("ma-zol", GOSERELIN, SQIMPLNT, (3.6, "mg"), "10:00", site=fb.SITE_ABDOMEN_SNOMED)],
         {"BIL010": [line("96402"), line("J9202")]},
         payer="medicare",
         icd=PROSTATE,
@@ -403,7 +368,7 @@ CASES: list[Case] = [
         "sc_degarelix_loading",
         "Firmagon 240 mg SC loading dose",
         CPT_HORMONAL,
-        [G("ma-firm", DEGARELIX, SQ, (240, "mg"), "10:00", site=ff.SITE_ABDOMEN_SNOMED)],
+        [G("ma-firm", DEGARELIX, SQ, (240, "mg"), "10:00", site=fb.SITE_ABDOMEN_SNOMED)],
         {"BIL010": [line("96402"), line("J9155", 240)]},
         payer="medicare",
         icd=PROSTATE,
@@ -649,7 +614,7 @@ CASES: list[Case] = [
                 (4, "g"),
                 "09:00",
                 end="10:45",
-                site=ff.SITE_ABDOMEN_SNOMED,
+                site=fb.SITE_ABDOMEN_SNOMED,
             )
         ],
         {"BIL002": [line("96369"), line("96370"), line("J1559", 40)]},
@@ -669,7 +634,7 @@ CASES: list[Case] = [
                 (2, "g"),
                 "09:00",
                 end="10:00",
-                site=ff.SITE_ABDOMEN_SNOMED,
+                site=fb.SITE_ABDOMEN_SNOMED,
             ),
             G(
                 "ma-hiz2",
@@ -678,7 +643,7 @@ CASES: list[Case] = [
                 (2, "g"),
                 "09:00",
                 end="10:00",
-                site=ff.SITE_LEFT_UPPER_ARM_SNOMED,
+                site=fb.SITE_LEFT_UPPER_ARM_SNOMED,
             ),
         ],
         {"BIL002": [line("96369"), line("96371"), line("J1559", 20), line("J1559", 20)]},
@@ -703,7 +668,7 @@ CASES: list[Case] = [
             G(
                 "ma-cro",
                 CEFTRIAXONE,
-                {"coding": [ff.coding(ff.SNOMED, "47625008", "Intravenous route")]},
+                {"coding": [fb.coding(fb.SNOMED, "47625008", "Intravenous route")]},
                 (1, "g"),
                 "10:00",
                 end="10:45",
@@ -776,7 +741,7 @@ CASES: list[Case] = [
         PART_B,
         [
             G("ma-flu", FLU_HD, IM, (0.5, "mL"), "10:00", site=ARM),
-            G("ma-pcv", PCV20, IM, (0.5, "mL"), "10:05", site=ff.SITE_LEFT_UPPER_ARM_SNOMED),
+            G("ma-pcv", PCV20, IM, (0.5, "mL"), "10:05", site=fb.SITE_LEFT_UPPER_ARM_SNOMED),
         ],
         {V: [line("G0008"), line("90662"), line("G0009"), line("90677")]},
         payer="medicare",
@@ -894,7 +859,7 @@ CASES: list[Case] = [
         "peds_mmr_counselled",
         "4-year-old, MMR, physician counselling documented",
         PEDS,
-        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=ff.SITE_LEFT_UPPER_ARM_SNOMED)],
+        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=fb.SITE_LEFT_UPPER_ARM_SNOMED)],
         {V: [line("90460"), line("90461", 2), line("90707")]},
         icd=Z23,
         birth="2022-06-01",
@@ -913,7 +878,7 @@ CASES: list[Case] = [
                 IM,
                 (0.5, "mL"),
                 "10:00",
-                site=ff.SITE_LEFT_UPPER_ARM_SNOMED,
+                site=fb.SITE_LEFT_UPPER_ARM_SNOMED,
             ),
             G("ma-flu", FLU_PEDS, IM, (0.5, "mL"), "10:05", site=ARM),
         ],
@@ -927,7 +892,7 @@ CASES: list[Case] = [
         "peds_mmr_no_counselling",
         "4-year-old, MMR, no counselling visible",
         PEDS,
-        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=ff.SITE_LEFT_UPPER_ARM_SNOMED)],
+        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=fb.SITE_LEFT_UPPER_ARM_SNOMED)],
         {V: [line("90471"), line("90707")]},
         icd=Z23,
         birth="2022-06-01",
@@ -939,7 +904,7 @@ CASES: list[Case] = [
         "vfc_medicaid_sl",
         "Medicaid 4-year-old, VFC MMR (Immunization.fundingSource public)",
         VFC,
-        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=ff.SITE_LEFT_UPPER_ARM_SNOMED)],
+        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=fb.SITE_LEFT_UPPER_ARM_SNOMED)],
         {V: [line("90460"), line("90461", 2), line("90707", 1, "SL")]},
         payer="medicaid",
         icd=Z23,
@@ -989,7 +954,7 @@ CASES: list[Case] = [
         "CPT 90471/90472; " + PART_B,
         [
             G("ma-flu", FLU_IIV4, IM, (0.5, "mL"), "10:00", site=ARM),
-            G("ma-tdap", TDAP_CVX, IM, (0.5, "mL"), "10:05", site=ff.SITE_LEFT_UPPER_ARM_SNOMED),
+            G("ma-tdap", TDAP_CVX, IM, (0.5, "mL"), "10:05", site=fb.SITE_LEFT_UPPER_ARM_SNOMED),
         ],
         {V: [line("90471"), line("90686"), line("90715"), line("90472")]},
         icd=Z23,

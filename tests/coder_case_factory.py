@@ -4,7 +4,9 @@ Each case is what a certified coder writes down: the chart (a whole CDS Hooks re
 R4) and, typed by hand below — never computed by the service — the claim lines they would
 code, with the source that says so. Written to ``fixtures/coder/<family>/<name>.json``
 (``{"request", "expected": {"lines", "source"}, "settings"?}``) and, for the rule fixtures
-that show each new rule firing or not, to ``fixtures/rules/<RULE>/``.
+that show each new rule firing or not, to ``fixtures/rules/<RULE>/``. The code systems, the
+Medication and the claim-line layout come from tests/fhir_builders.py; the charts here are
+leaner than fixture_factory's (no fullUrl, no displays on the drug codes).
 
     .venv/bin/python tests/coder_case_factory.py
 """
@@ -12,39 +14,27 @@ that show each new rule firing or not, to ``fixtures/rules/<RULE>/``.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-CODER_DIR = ROOT / "fixtures" / "coder"
-RULES_DIR = ROOT / "fixtures" / "rules"
+import fhir_builders as fb
 
-CPT = "http://www.ama-assn.org/go/cpt"
-HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
-NDC = "http://hl7.org/fhir/sid/ndc"
-ICD = "http://hl7.org/fhir/sid/icd-10-cm"
-SNOMED = "http://snomed.info/sct"
-UCUM = "http://unitsofmeasure.org"
-ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+CODER_DIR = fb.ROOT / "fixtures" / "coder"
+RULES_DIR = fb.ROOT / "fixtures" / "rules"
+
 POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
 ROLE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
-TYPOLOGY = "urn:oid:2.16.840.1.113883.3.221.5"
 DISCARDED = "https://injection-cds.org/fhir/StructureDefinition/discarded-amount"
-SUPPLIED = "https://injection-cds.org/fhir/StructureDefinition/patient-supplied"
-IM = {"coding": [{"system": SNOMED, "code": "78421000", "display": "Intramuscular route"}]}
-SC = {"coding": [{"system": SNOMED, "code": "34206005", "display": "Subcutaneous route"}]}
-IV_PUSH = {
-    "coding": [
-        {
-            "system": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration",
-            "code": "IVPUSH",
-        }
-    ]
-}
+SUPPLIED = [
+    {
+        "url": "https://injection-cds.org/fhir/StructureDefinition/patient-supplied",
+        "valueBoolean": True,
+    }
+]
+IM = fb.ROUTE_IM_SNOMED
+SC = fb.ROUTE_SC_SNOMED
+IV_PUSH = {"coding": [{"system": fb.V3_ROUTE, "code": "IVPUSH"}]}
 SITES = ["LD", "RD", "LG", "RG"]
-DAY = "2026-11-24"
-
-PAYERS = {"medicare": "1", "medicaid": "2", "commercial": "5"}
+INSTITUTIONAL = "institutional"
 
 S_JWJZ = "Pub 100-04 ch.17 §40; CMS JW/JZ modifier FAQs; MLN MM13056"
 S_NORIDIAN = "Noridian 'Modifier JZ': discard inside the billed unit = JZ, no JW line"
@@ -63,37 +53,16 @@ def medication(
     ndc: str | None = None,
     hcpcs: str | None = None,
     expires: str = "2028-03-31",
-    strength: tuple[float, str, float, str] | None = None,
     extension: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A contained Medication with a lot and expiry."""
-    coding = []
-    if ndc:
-        coding.append({"system": NDC, "code": ndc})
-    if hcpcs:
-        coding.append({"system": HCPCS, "code": hcpcs})
-    med: dict[str, Any] = {
-        "resourceType": "Medication",
-        "id": "med1",
-        "code": {"text": name, "coding": coding} if coding else {"text": name},
-        "batch": {"lotNumber": "LOT42", "expirationDate": expires},
-    }
-    if strength:
-        value, unit, per, per_unit = strength
-        med["ingredient"] = [
-            {
-                "itemCodeableConcept": {"text": name},
-                "strength": {
-                    "numerator": {"value": value, "unit": unit, "system": UCUM, "code": unit},
-                    "denominator": {
-                        "value": per,
-                        "unit": per_unit,
-                        "system": UCUM,
-                        "code": per_unit,
-                    },
-                },
-            }
-        ]
+    """A contained Medication (med1) with a lot and expiry, coded by NDC and/or HCPCS."""
+    coding = [
+        {"system": system, "code": code}
+        for system, code in ((fb.NDC, ndc), (fb.HCPCS, hcpcs))
+        if code
+    ]
+    concept = {"text": name, "coding": coding} if coding else {"text": name}
+    med = fb.medication(concept, mid="med1", form=None, lot="LOT42", expiration=expires)
     if extension:
         med["extension"] = extension
     return med
@@ -122,21 +91,14 @@ def administration(
         "status": "completed",
         "subject": {"reference": "Patient/pat-1001"},
         "context": {"reference": "Encounter/enc-5001"},
-        "effectiveDateTime": f"{DAY}T{time}:00-05:00",
+        "effectiveDateTime": fb.at(time),
         "performer": [{"actor": {"reference": "Practitioner/rn-204"}}],
         "request": {"reference": f"MedicationRequest/ord-{part_of or ident}"},
         "reasonReference": [{"reference": "Condition/cond-1"}],
         "dosage": {
-            "dose": {"value": dose, "unit": unit, "system": UCUM, "code": unit},
+            "dose": fb.dose(dose, unit),
             "route": route,
-            "site": {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/v2-0163",
-                        "code": SITES[site],
-                    }
-                ]
-            },
+            "site": {"coding": [{"system": fb.V2_SITE, "code": SITES[site]}]},
         },
     }
     if reference:
@@ -157,12 +119,8 @@ def administration(
     return resource
 
 
-def quantity(value: float, unit: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
-
-
 def discarded(value: float, unit: str) -> list[dict[str, Any]]:
-    return [{"url": DISCARDED, "valueQuantity": quantity(value, unit)}]
+    return [{"url": DISCARDED, "valueQuantity": fb.dose(value, unit)}]
 
 
 def request(
@@ -171,7 +129,7 @@ def request(
     payer: str = "medicare",
     diagnoses: tuple[str, ...] = ("N39.0",),
     encounter_class: str = "AMB",
-    period: tuple[str, str | None] = (f"{DAY}T09:50:00-05:00", None),
+    period: tuple[str, str | None] = (fb.at("09:50"), None),
     location: dict[str, Any] | None = None,
     em_code: str | None = None,
 ) -> dict[str, Any]:
@@ -180,12 +138,12 @@ def request(
         "resourceType": "Encounter",
         "id": "enc-5001",
         "status": "in-progress",
-        "class": {"system": ACT, "code": encounter_class},
+        "class": {"system": fb.V3_ACT, "code": encounter_class},
         "subject": {"reference": "Patient/pat-1001"},
         "period": {"start": period[0], **({"end": period[1]} if period[1] else {})},
     }
     if em_code:
-        encounter["type"] = [{"coding": [{"system": CPT, "code": em_code}]}]
+        encounter["type"] = [{"coding": [{"system": fb.CPT, "code": em_code}]}]
     extra: list[dict[str, Any]] = []
     if location is not None:
         encounter["location"] = [{"location": {"reference": "Location/loc-1"}}]
@@ -206,7 +164,7 @@ def request(
                     ]
                 }
             ],
-            "code": {"coding": [{"system": ICD, "code": code}]},
+            "code": {"coding": [{"system": fb.ICD10CM, "code": code}]},
         }
         for n, code in enumerate(diagnoses)
     ]
@@ -214,12 +172,12 @@ def request(
         "resourceType": "Coverage",
         "id": "cov-1",
         "status": "active",
-        "type": {"coding": [{"system": TYPOLOGY, "code": PAYERS[payer]}]},
+        "type": {"coding": [{"system": fb.TYPOLOGY, "code": fb.PAYER_TYPOLOGY[payer][0]}]},
         "beneficiary": {"reference": "Patient/pat-1001"},
         "payor": [{"reference": f"Organization/payer-{payer}"}],
     }
     return {
-        "hook": "org.injectioncds.medicationadministration-sign",
+        "hook": fb.CHARTING,
         "hookInstance": "7c1e2f3a-4b5d-4e6f-8a9b-0c1d2e3f4a5b",
         "context": {
             "userId": "Practitioner/rn-204",
@@ -248,24 +206,22 @@ def request(
     }
 
 
-def line(
-    code: str,
-    units: int,
-    modifiers: tuple[str, ...] = (),
-    claim: str = "professional",
-    ndc: str | None = None,
+def one(
+    med: dict[str, Any],
+    dose: float,
+    unit: str,
+    route: dict[str, Any] = IM,
+    *,
+    extension: list[dict[str, Any]] | None = None,
+    note: str | None = None,
+    **visit: Any,
 ) -> dict[str, Any]:
-    """One expected claim line."""
-    entry: dict[str, Any] = {
-        "code": code,
-        "system": CPT if code[:1].isdigit() else HCPCS,
-        "units": units,
-        "modifiers": list(modifiers),
-        "claim": claim,
-    }
-    if ndc:
-        entry["ndc"] = ndc
-    return entry
+    """A request with one administration (ma-1); ``visit`` as ``request`` takes it."""
+    given = administration("ma-1", med, dose, unit, route, extension=extension, note=note)
+    return request([given], **visit)
+
+
+line = fb.claim_line
 
 
 def inj(
@@ -306,33 +262,33 @@ def cases() -> list[Case]:
     """(family, name, request, expected lines, source, settings)."""
     out: list[Case] = []
 
-    def add(
-        family: str,
-        name: str,
-        req: dict[str, Any],
-        lines: list[dict[str, Any]],
-        source: str,
-        settings: dict[str, Any] | None = None,
-    ) -> None:
-        out.append((family, name, req, lines, source, settings))
+    def family(name: str) -> Any:
+        def add(
+            case: str,
+            req: dict[str, Any],
+            lines: list[dict[str, Any]],
+            source: str,
+            settings: dict[str, Any] | None = None,
+        ) -> None:
+            out.append((name, case, req, lines, source, settings))
+
+        return add
 
     # --- JW/JZ ---------------------------------------------------------------------------------
-    add(
-        "jwjz",
+    jwjz = family("jwjz")
+    jwjz(
         "medicare_ceftriaxone_whole_vial_jz",
-        request([administration("ma-1", ceftriaxone(), 1, "g")]),
+        one(ceftriaxone(), 1, "g"),
         [inj(), line("J0696", 4, ("JZ",), ndc=CEF)],
         f"{S_JWJZ}: 1 g from a 1 g single-dose vial, nothing discarded: JZ; {S_UNITS}",
     )
-    add(
-        "jwjz",
+    jwjz(
         "medicare_ceftriaxone_half_vial_waste_extension",
-        request([administration("ma-1", ceftriaxone(), 500, "mg", extension=discarded(500, "mg"))]),
+        one(ceftriaxone(), 500, "mg", extension=discarded(500, "mg")),
         [inj(), line("J0696", 2, ndc=CEF), line("J0696", 2, ("JW",), ndc=CEF)],
         f"{S_JWJZ}: 500 mg given (2 units), 500 mg discarded on a JW line (2 units)",
     )
-    add(
-        "jwjz",
+    jwjz(
         "medicare_ceftriaxone_waste_as_separate_administration",
         request(
             [
@@ -351,134 +307,94 @@ def cases() -> list[Case]:
         [inj(), line("J0696", 2, ndc=CEF), line("J0696", 2, ("JW",), ndc=CEF)],
         f"{S_JWJZ}: the EHR charts the wasted 500 mg as its own MedicationAdministration",
     )
-    add(
-        "jwjz",
+    jwjz(
         "medicare_ketorolac_waste_inside_rounded_unit",
-        request([administration("ma-1", ketorolac_15(), 10, "mg", extension=discarded(5, "mg"))]),
+        one(ketorolac_15(), 10, "mg", extension=discarded(5, "mg")),
         [inj(), line("J1885", 1, ("JZ",), ndc=KET15)],
         f"{S_NORIDIAN}: 10 mg given from a 15 mg vial bills 1 unit of J1885 (15 mg); the 5 mg "
         "discarded is inside that unit",
     )
-    add(
-        "jwjz",
+    jwjz(
         "medicare_ketorolac_whole_vial_note_waste_zero",
-        request([administration("ma-1", ketorolac_30(), 30, "mg", extension=discarded(0, "mg"))]),
+        one(ketorolac_30(), 30, "mg", extension=discarded(0, "mg")),
         [inj(), line("J1885", 2, ("JZ",), ndc=KET30)],
         f"{S_JWJZ}: 30 mg from a 30 mg single-dose vial, discarded amount charted as 0: JZ",
     )
-    add(
-        "jwjz",
+    jwjz(
         "medicare_dexamethasone_multi_dose_vial",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication(
-                        "dexamethasone sodium phosphate 4 mg/mL 5 mL multiple-dose vial",
-                        "63323-0165-05",
-                    ),
-                    8,
-                    "mg",
-                )
-            ]
+        one(
+            medication(
+                "dexamethasone sodium phosphate 4 mg/mL 5 mL multiple-dose vial", "63323-0165-05"
+            ),
+            8,
+            "mg",
         ),
         [inj(), line("J1100", 8, ndc="63323016505")],
         f"{S_JWJZ}: multi-dose containers take neither JW nor JZ; J1100 per 1 mg",
     )
-    add(
-        "jwjz",
+    b12 = ("D51.0",)
+    jwjz(
         "medicare_b12_single_dose_vial_jz",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication("cyanocobalamin 1000 mcg/mL 1 mL vial", "0517-0031-25"),
-                    1000,
-                    "ug",
-                )
-            ],
-            diagnoses=("D51.0",),
+        one(
+            medication("cyanocobalamin 1000 mcg/mL 1 mL vial", "0517-0031-25"),
+            1000,
+            "ug",
+            diagnoses=b12,
         ),
         [inj(), line("J3420", 1, ("JZ",), ndc="00517003125")],
         f"{S_JWJZ}: whole 1 mL single-dose vial; J3420 up to 1,000 mcg",
     )
-    add(
-        "jwjz",
+    jwjz(
         "medicare_b12_multi_dose_vial",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication("cyanocobalamin 1000 mcg/mL 30 mL vial", "0517-0130-01"),
-                    1000,
-                    "ug",
-                )
-            ],
-            diagnoses=("D51.0",),
+        one(
+            medication("cyanocobalamin 1000 mcg/mL 30 mL vial", "0517-0130-01"),
+            1000,
+            "ug",
+            diagnoses=b12,
         ),
         [inj(), line("J3420", 1, ndc="00517013001")],
         f"{S_JWJZ}: a 30 mL multiple-dose vial takes no JW/JZ",
     )
-    add(
-        "jwjz",
+    knee = ("M25.561",)
+    jwjz(
         "medicare_depo_medrol_single_dose_jz",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication("Depo-Medrol 40 mg/mL 1 mL single-dose vial", "0009-3073-01"),
-                    40,
-                    "mg",
-                )
-            ],
-            diagnoses=("M25.561",),
+        one(
+            medication("Depo-Medrol 40 mg/mL 1 mL single-dose vial", "0009-3073-01"),
+            40,
+            "mg",
+            diagnoses=knee,
         ),
         [inj(), line("J1010", 40, ("JZ",), ndc="00009307301")],
         f"{S_JWJZ}; J1010 per 1 mg (J1020-J1040 deleted 2024-04-01)",
     )
-    add(
-        "jwjz",
+    jwjz(
         "medicare_depo_medrol_multi_dose_no_modifier",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication("Depo-Medrol 40 mg/mL 5 mL multi-dose vial", "0009-0280-02"),
-                    80,
-                    "mg",
-                )
-            ],
-            diagnoses=("M25.561",),
+        one(
+            medication("Depo-Medrol 40 mg/mL 5 mL multi-dose vial", "0009-0280-02"),
+            80,
+            "mg",
+            diagnoses=knee,
         ),
         [inj(), line("J1010", 80, ndc="00009028002")],
         f"{S_JWJZ}: multi-dose vial, no JW/JZ",
     )
-    add(
-        "jwjz",
+    jwjz(
         "medicare_partial_vial_waste_not_charted",
-        request([administration("ma-1", ceftriaxone(), 500, "mg")]),
+        one(ceftriaxone(), 500, "mg"),
         [inj(), line("J0696", 2, ndc=CEF)],
         f"{S_JWJZ}: half a single-dose vial given and no waste charted: neither JW nor JZ can be "
         "chosen until the discarded amount is documented (DOC018)",
     )
-    add(
-        "jwjz",
+    jwjz(
         "commercial_ceftriaxone_waste_no_profile",
-        request(
-            [administration("ma-1", ceftriaxone(), 500, "mg", extension=discarded(500, "mg"))],
-            payer="commercial",
-        ),
+        one(ceftriaxone(), 500, "mg", extension=discarded(500, "mg"), payer="commercial"),
         [inj(), line("J0696", 2, ndc=CEF)],
         "JW/JZ are a Medicare Part B requirement (Pub 100-04 ch.17 §40); a commercial payer "
         "without the profile setting gets the administered units only",
     )
-    add(
-        "jwjz",
+    jwjz(
         "commercial_ceftriaxone_waste_profile_wants_jw",
-        request(
-            [administration("ma-1", ceftriaxone(), 500, "mg", extension=discarded(500, "mg"))],
-            payer="commercial",
-        ),
+        one(ceftriaxone(), 500, "mg", extension=discarded(500, "mg"), payer="commercial"),
         [inj(), line("J0696", 2, ndc=CEF), line("J0696", 2, ("JW",), ndc=CEF)],
         "payer profile discarded_drug_modifiers = true (e.g. Priority Health adopts the CMS "
         f"JW/JZ guidelines); {S_JWJZ}",
@@ -486,161 +402,109 @@ def cases() -> list[Case]:
     )
 
     # --- self-administered drugs ---------------------------------------------------------------
+    sad = family("sad")
     humira = medication("Humira (adalimumab) 40 mg/0.4 mL pen", None)
-    add(
-        "sad",
+    ra, diabetes = ("M05.79",), ("E11.9",)
+    sad(
         "medicare_adalimumab_on_sad_list",
-        request([administration("ma-1", humira, 40, "mg", SC)], diagnoses=("M05.79",)),
+        one(humira, 40, "mg", SC, diagnoses=ra),
         [],
         f"{S_SAD}; CGS SAD list: adalimumab J0135",
     )
-    add(
-        "sad",
+    sad(
         "commercial_adalimumab_billed",
-        request(
-            [administration("ma-1", humira, 40, "mg", SC)],
-            payer="commercial",
-            diagnoses=("M05.79",),
-        ),
+        one(humira, 40, "mg", SC, payer="commercial", diagnoses=ra),
         [inj(), line("J0135", 2)],
         "the SAD exclusion is Medicare's (Pub 100-02 ch.15 §50.2); J0135 per 20 mg: 40 mg = 2",
     )
-    add(
-        "sad",
+    sad(
         "medicare_semaglutide_on_sad_list",
-        request(
-            [administration("ma-1", medication("Ozempic (semaglutide) 0.5 mg pen"), 0.5, "mg", SC)],
-            diagnoses=("E11.9",),
-        ),
+        one(medication("Ozempic (semaglutide) 0.5 mg pen"), 0.5, "mg", SC, diagnoses=diabetes),
         [],
         f"{S_SAD}; GLP-1 agonists are usually self-administered",
     )
-    add(
-        "sad",
+    sad(
         "medicare_insulin_on_sad_list",
-        request(
-            [administration("ma-1", medication("insulin glargine 100 units/mL"), 10, "[iU]", SC)],
-            diagnoses=("E11.9",),
-        ),
+        one(medication("insulin glargine 100 units/mL"), 10, "[iU]", SC, diagnoses=diabetes),
         [],
         f"{S_SAD}; MAC SAD lists: all insulin products",
     )
-    add(
-        "sad",
+    sad(
         "commercial_insulin_billed",
-        request(
-            [
-                administration(
-                    "ma-1", medication("insulin regular human 100 units/mL"), 10, "[iU]", SC
-                )
-            ],
+        one(
+            medication("insulin regular human 100 units/mL"),
+            10,
+            "[iU]",
+            SC,
             payer="commercial",
-            diagnoses=("E11.9",),
+            diagnoses=diabetes,
         ),
         [inj(), line("J1815", 2)],
         "the SAD list applies to Medicare only unless the profile says so; J1815 per 5 units",
     )
-    add(
-        "sad",
+    sad(
         "medicare_sumatriptan_on_loaded_mac_list",
-        request(
-            [
-                administration(
-                    "ma-1", medication("sumatriptan 6 mg/0.5 mL autoinjector"), 6, "mg", SC
-                )
-            ],
-            diagnoses=("G43.909",),
+        one(
+            medication("sumatriptan 6 mg/0.5 mL autoinjector"), 6, "mg", SC, diagnoses=("G43.909",)
         ),
         [],
         f"{S_SAD}: the MAC's own list, loaded with billing.sad_list, lists sumatriptan (J3030)",
         {"billing": {"sad_list": "fixtures/coder/sad/mac-sad-list.csv"}},
     )
-    add(
-        "sad",
+    sad(
         "commercial_profile_applies_sad_list",
-        request(
-            [administration("ma-1", humira, 40, "mg", SC)],
-            payer="commercial",
-            diagnoses=("M05.79",),
-        ),
+        one(humira, 40, "mg", SC, payer="commercial", diagnoses=ra),
         [],
         "payer profile sad_list = true: this payer follows the MAC's SAD list",
         {"billing": {"profiles": {"commercial": {"sad_list": True}}}},
     )
 
     # --- patient-supplied ----------------------------------------------------------------------
-    add(
-        "patient_supplied",
+    supplied = family("patient_supplied")
+    supplied(
         "testosterone_brought_by_patient_extension",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication("testosterone cypionate 200 mg/mL", None),
-                    200,
-                    "mg",
-                    extension=[{"url": SUPPLIED, "valueBoolean": True}],
-                )
-            ],
+        one(
+            medication("testosterone cypionate 200 mg/mL", None),
+            200,
+            "mg",
+            extension=SUPPLIED,
             payer="commercial",
             diagnoses=("E29.1",),
         ),
         [inj()],
         S_SUPPLIED + ": 96372 only, no J1071 line",
     )
-    add(
-        "patient_supplied",
+    supplied(
         "b12_patient_supplied_note",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication("cyanocobalamin 1000 mcg/mL", None),
-                    1000,
-                    "ug",
-                    note="Patient supplied vial, brought from home pharmacy",
-                )
-            ],
-            diagnoses=("D51.0",),
+        one(
+            medication("cyanocobalamin 1000 mcg/mL", None),
+            1000,
+            "ug",
+            note="Patient supplied vial, brought from home pharmacy",
+            diagnoses=b12,
         ),
         [inj()],
         S_SUPPLIED + ": administration billed, drug not",
     )
-    add(
-        "patient_supplied",
+    supplied(
         "medicare_patient_brought_insulin_sad",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication("insulin glargine 100 units/mL"),
-                    10,
-                    "[iU]",
-                    SC,
-                    extension=[{"url": SUPPLIED, "valueBoolean": True}],
-                )
-            ],
-            diagnoses=("E11.9",),
+        one(
+            medication("insulin glargine 100 units/mL"),
+            10,
+            "[iU]",
+            SC,
+            extension=SUPPLIED,
+            diagnoses=diabetes,
         ),
         [],
         f"{S_SAD}: a SAD-listed drug excludes its administration too, whoever supplied it",
     )
-    add(
-        "patient_supplied",
+    supplied(
         "supplied_flag_on_medication",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication(
-                        "medroxyprogesterone acetate 150 mg/mL",
-                        None,
-                        extension=[{"url": SUPPLIED, "valueBoolean": True}],
-                    ),
-                    150,
-                    "mg",
-                )
-            ],
+        one(
+            medication("medroxyprogesterone acetate 150 mg/mL", None, extension=SUPPLIED),
+            150,
+            "mg",
             payer="commercial",
             diagnoses=("Z30.42",),
         ),
@@ -652,144 +516,128 @@ def cases() -> list[Case]:
     def pos_location(code: str, name: str) -> dict[str, Any]:
         return {"name": name, "type": [{"coding": [{"system": POS, "code": code}]}]}
 
-    add(
-        "setting",
+    setting = family("setting")
+    on_campus = pos_location("22", "Hospital outpatient clinic, on campus")
+    hospital_cef = [inj(claim=INSTITUTIONAL), line("J0696", 4, claim=INSTITUTIONAL, ndc=CEF)]
+    hospital_ket = [inj(claim=INSTITUTIONAL), line("J1885", 2, claim=INSTITUTIONAL, ndc=KET30)]
+    setting(
         "office_pos_11",
-        request(
-            [administration("ma-1", ceftriaxone(), 1, "g")],
+        one(
+            ceftriaxone(),
+            1,
+            "g",
             payer="commercial",
             location=pos_location("11", "Family practice office"),
         ),
         [inj(), line("J0696", 4, ndc=CEF)],
         "POS 11 office: the physician's professional claim bills 96372 and the drug",
     )
-    add(
-        "setting",
+    setting(
         "provider_based_clinic_pos_19",
-        request(
-            [administration("ma-1", ceftriaxone(), 1, "g")],
+        one(
+            ceftriaxone(),
+            1,
+            "g",
             payer="commercial",
             location=pos_location("19", "Hospital outpatient clinic, off campus"),
         ),
-        [inj(claim="institutional"), line("J0696", 4, claim="institutional", ndc=CEF)],
+        hospital_cef,
         f"{S_OPPS}: provider-based clinic, the hospital's claim",
     )
-    add(
-        "setting",
+    setting(
         "provider_based_clinic_with_visit_g0463",
-        request(
-            [administration("ma-1", ceftriaxone(), 1, "g")],
-            payer="commercial",
-            location=pos_location("22", "Hospital outpatient clinic, on campus"),
-            em_code="99213",
-        ),
-        [
-            inj(claim="institutional"),
-            line("J0696", 4, claim="institutional", ndc=CEF),
-            line("G0463", 1, claim="institutional"),
-        ],
+        one(ceftriaxone(), 1, "g", payer="commercial", location=on_campus, em_code="99213"),
+        [*hospital_cef, line("G0463", 1, claim=INSTITUTIONAL)],
         f"{S_OPPS}: the clinic visit is G0463 on the hospital claim",
     )
-    add(
-        "setting",
+    setting(
         "emergency_department",
-        request(
-            [administration("ma-1", ketorolac_30(), 30, "mg")],
+        one(
+            ketorolac_30(),
+            30,
+            "mg",
             payer="commercial",
             encounter_class="EMER",
-            period=(f"{DAY}T08:00:00-05:00", f"{DAY}T13:00:00-05:00"),
+            period=(fb.at("08:00"), fb.at("13:00")),
         ),
-        [inj(claim="institutional"), line("J1885", 2, claim="institutional", ndc=KET30)],
+        hospital_ket,
         f"{S_OPPS}: emergency department, the hospital's claim; J1885 per 15 mg",
     )
-    add(
-        "setting",
+    setting(
         "emergency_room_location_role",
-        request(
-            [administration("ma-1", ketorolac_30(), 30, "mg")],
+        one(
+            ketorolac_30(),
+            30,
+            "mg",
             payer="commercial",
             location={"name": "ED", "type": [{"coding": [{"system": ROLE, "code": "ER"}]}]},
         ),
-        [inj(claim="institutional"), line("J1885", 2, claim="institutional", ndc=KET30)],
+        hospital_ket,
         f"{S_OPPS}: Location.type v3 RoleCode ER is the emergency department (POS 23)",
     )
-    add(
-        "setting",
+    setting(
         "observation_stay",
-        request(
-            [administration("ma-1", ceftriaxone(), 1, "g")],
+        one(
+            ceftriaxone(),
+            1,
+            "g",
             payer="commercial",
             encounter_class="OBSENC",
-            period=(f"{DAY}T08:00:00-05:00", "2026-11-25T09:00:00-05:00"),
+            period=(fb.at("08:00"), "2026-11-25T09:00:00-05:00"),
         ),
-        [inj(claim="institutional"), line("J0696", 4, claim="institutional", ndc=CEF)],
+        hospital_cef,
         f"{S_OPPS}: observation is hospital outpatient",
     )
-    add(
-        "setting",
+    setting(
         "medicare_clinic_paid_drug_takes_jz",
-        request(
-            [administration("ma-1", ketorolac_30(), 30, "mg")],
-            location=pos_location("22", "Hospital outpatient clinic, on campus"),
-        ),
-        [inj(claim="institutional"), line("J1885", 2, ("JZ",), claim="institutional", ndc=KET30)],
+        one(ketorolac_30(), 30, "mg", location=on_campus),
+        [inj(claim=INSTITUTIONAL), line("J1885", 2, ("JZ",), claim=INSTITUTIONAL, ndc=KET30)],
         f"{S_OPPS}; J1885 is separately paid (Addendum B SI K1) from a single-dose vial: JZ "
         f"({S_JWJZ})",
     )
-    add(
-        "setting",
+    setting(
         "medicare_clinic_packaged_drug_no_jz",
-        request(
-            [administration("ma-1", ceftriaxone(), 1, "g")],
-            location=pos_location("22", "Hospital outpatient clinic, on campus"),
-        ),
-        [inj(claim="institutional"), line("J0696", 4, claim="institutional", ndc=CEF)],
+        one(ceftriaxone(), 1, "g", location=on_campus),
+        hospital_cef,
         f"{S_OPPS}; J0696 is packaged (SI N): JW/JZ do not apply to packaged OPPS drugs "
         "(CMS JW/JZ FAQs)",
     )
-    add(
-        "setting",
+    setting(
         "inpatient_stay",
-        request(
-            [administration("ma-1", ceftriaxone(), 1, "g")],
-            encounter_class="IMP",
-            period=("2026-11-22T08:00:00-05:00", None),
+        one(
+            ceftriaxone(), 1, "g", encounter_class="IMP", period=("2026-11-22T08:00:00-05:00", None)
         ),
         [],
         S_INPATIENT,
     )
-    add(
-        "setting",
+    setting(
         "multi_day_ambulatory_is_ambiguous",
-        request(
-            [administration("ma-1", ceftriaxone(), 1, "g")],
+        one(
+            ceftriaxone(),
+            1,
+            "g",
             payer="commercial",
-            period=("2026-11-21T08:00:00-05:00", "2026-11-24T17:00:00-05:00"),
+            period=("2026-11-21T08:00:00-05:00", fb.at("17:00")),
         ),
         [],
         f"{S_TWO_MIDNIGHT}: no office lines until the place of service is charted",
     )
 
     # --- critical stops ------------------------------------------------------------------------
-    add(
-        "stops",
+    stops = family("stops")
+    ketorolac_later = administration("ma-2", ketorolac_30(), 30, "mg", site=1, time="10:20")
+    stops(
         "expired_product_blocks_its_lines",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    medication("ceftriaxone 1 g vial", "0409-7332-01", expires="2026-10-31"),
-                    1,
-                    "g",
-                )
-            ],
+        one(
+            medication("ceftriaxone 1 g vial", "0409-7332-01", expires="2026-10-31"),
+            1,
+            "g",
             payer="commercial",
         ),
         [],
         S_STOP,
     )
-    add(
-        "stops",
+    stops(
         "expired_one_of_two_injections",
         request(
             [
@@ -799,20 +647,19 @@ def cases() -> list[Case]:
                     1,
                     "g",
                 ),
-                administration("ma-2", ketorolac_30(), 30, "mg", site=1, time="10:20"),
+                ketorolac_later,
             ],
             payer="commercial",
         ),
         [inj(), line("J1885", 2, ndc=KET30)],
         f"{S_STOP}; the other injection bills as usual",
     )
-    add(
-        "stops",
+    stops(
         "unidentified_drug_blocks_its_lines",
         request(
             [
                 administration("ma-1", None, 1, "mL", reference="Medication/not-sent"),
-                administration("ma-2", ketorolac_30(), 30, "mg", site=1, time="10:20"),
+                ketorolac_later,
             ],
             payer="commercial",
         ),
@@ -821,40 +668,19 @@ def cases() -> list[Case]:
     )
 
     # --- ESAs ----------------------------------------------------------------------------------
-    add(
-        "esa",
+    esa = family("esa")
+    epo_10k = epogen("55513-0144-10", "10,000 Units/mL single-dose vial")
+    epo_4k = epogen("55513-0148-10", "4,000 Units/mL single-dose vial")
+    ckd = ("N18.4", "D63.1")
+    esa(
         "medicare_epoetin_ckd_not_on_dialysis",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    epogen("55513-0144-10", "10,000 Units/mL single-dose vial"),
-                    10000,
-                    "[iU]",
-                    SC,
-                )
-            ],
-            diagnoses=("N18.4", "D63.1"),
-        ),
+        one(epo_10k, 10000, "[iU]", SC, diagnoses=ckd),
         [inj(), line("J0885", 10, ("EC", "JZ"), ndc="55513014410")],
         f"{S_ESA}: CKD not on dialysis, EC; whole single-dose vial, JZ",
     )
-    add(
-        "esa",
+    esa(
         "medicare_epoetin_partial_vial_with_waste",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    epogen("55513-0144-10", "10,000 Units/mL single-dose vial"),
-                    8000,
-                    "[iU]",
-                    SC,
-                    extension=discarded(2000, "[iU]"),
-                )
-            ],
-            diagnoses=("N18.4", "D63.1"),
-        ),
+        one(epo_10k, 8000, "[iU]", SC, extension=discarded(2000, "[iU]"), diagnoses=ckd),
         [
             inj(),
             line("J0885", 8, ("EC",), ndc="55513014410"),
@@ -862,95 +688,44 @@ def cases() -> list[Case]:
         ],
         f"{S_ESA}; {S_JWJZ}",
     )
-    add(
-        "esa",
+    esa(
         "epoetin_chemotherapy_anemia_ea",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    epogen("55513-0148-10", "4,000 Units/mL single-dose vial"),
-                    4000,
-                    "[iU]",
-                    SC,
-                )
-            ],
-            payer="commercial",
-            diagnoses=("D64.81", "C50.911"),
-        ),
+        one(epo_4k, 4000, "[iU]", SC, payer="commercial", diagnoses=("D64.81", "C50.911")),
         [inj(), line("J0885", 4, ("EA",), ndc="55513014810")],
         f"{S_ESA}: anaemia from chemotherapy, EA",
     )
-    add(
-        "esa",
+    esa(
         "epoetin_radiotherapy_anemia_eb",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    epogen("55513-0148-10", "4,000 Units/mL single-dose vial"),
-                    4000,
-                    "[iU]",
-                    SC,
-                )
-            ],
-            payer="commercial",
-            diagnoses=("D64.89", "Y84.2", "C61"),
-        ),
+        one(epo_4k, 4000, "[iU]", SC, payer="commercial", diagnoses=("D64.89", "Y84.2", "C61")),
         [inj(), line("J0885", 4, ("EB",), ndc="55513014810")],
         f"{S_ESA}: anaemia from radiotherapy, EB",
     )
-    add(
-        "esa",
+    esa(
         "epoetin_dialysis_patient_esrd_code",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    epogen("55513-0148-10", "4,000 Units/mL single-dose vial"),
-                    4000,
-                    "[iU]",
-                    SC,
-                )
-            ],
-            payer="commercial",
-            diagnoses=("N18.6", "Z99.2", "D63.1"),
-        ),
+        one(epo_4k, 4000, "[iU]", SC, payer="commercial", diagnoses=("N18.6", "Z99.2", "D63.1")),
         [inj(), line("Q4081", 40, ndc="55513014810")],
         f"{S_ESA}: on dialysis, the ESRD code Q4081 per 100 units, no EA/EB/EC",
     )
-    add(
-        "esa",
+    esa(
         "darbepoetin_esrd_code_charted_not_on_dialysis",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    aranesp("55513-0023-04", "60 mcg/0.3 mL prefilled syringe", "J0882"),
-                    60,
-                    "ug",
-                    SC,
-                )
-            ],
+        one(
+            aranesp("55513-0023-04", "60 mcg/0.3 mL prefilled syringe", "J0882"),
+            60,
+            "ug",
+            SC,
             payer="commercial",
-            diagnoses=("N18.4", "D63.1"),
+            diagnoses=ckd,
         ),
         [inj(), line("J0881", 60, ("EC",), ndc="55513002304")],
         f"{S_ESA}: J0882 is for ESRD on dialysis only; not on dialysis, J0881-EC",
     )
-    add(
-        "esa",
+    esa(
         "darbepoetin_dialysis_patient",
-        request(
-            [
-                administration(
-                    "ma-1",
-                    aranesp("55513-0021-04", "40 mcg/0.4 mL prefilled syringe"),
-                    40,
-                    "ug",
-                    SC,
-                )
-            ],
+        one(
+            aranesp("55513-0021-04", "40 mcg/0.4 mL prefilled syringe"),
+            40,
+            "ug",
+            SC,
             payer="commercial",
             diagnoses=("N18.6", "Z99.2"),
         ),
@@ -961,7 +736,6 @@ def cases() -> list[Case]:
     return out
 
 
-CVX = "http://hl7.org/fhir/sid/cvx"
 S_DELETED = "CMS HCPCS update April 2024: J1020/J1030/J1040 deleted, J1010 per 1 mg (SOURCES §3.4)"
 S_LABEL = "the charted label names the container (FDA NDC package file words; SOURCES.md §10)"
 
@@ -969,11 +743,11 @@ S_LABEL = "the charted label names the container (FDA NDC package file words; SO
 def vaccine(name: str, cvx: str, cpt: str) -> dict[str, Any]:
     """A contained vaccine Medication coded in CVX and its CPT product code, no NDC."""
     med = medication(name)
-    med["code"]["coding"] = [{"system": CVX, "code": cvx}, {"system": CPT, "code": cpt}]
+    med["code"]["coding"] = [{"system": fb.CVX, "code": cvx}, {"system": fb.CPT, "code": cpt}]
     return med
 
 
-INTRADERMAL = {"coding": [{"system": SNOMED, "code": "372464004", "display": "Intradermal"}]}
+INTRADERMAL = {"coding": [{"system": fb.SNOMED, "code": "372464004", "display": "Intradermal"}]}
 FORMULARY = "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-medication-formulary-drug-cd"
 
 
@@ -999,14 +773,14 @@ def linked_to_another_drugs_order() -> dict[str, Any]:
                 "resourceType": "Medication",
                 "id": "flu",
                 "identifier": [{"system": FORMULARY, "value": "INFL0.5LF"}],
-                "code": {"coding": [{"system": NDC, "code": "33332-0011-01"}]},
+                "code": {"coding": [{"system": fb.NDC, "code": "33332-0011-01"}]},
             }
         ],
         "medicationReference": {"reference": "#flu"},
         "dosageInstruction": [
             {
-                "route": {"coding": [{"system": SNOMED, "code": "78421000"}]},
-                "doseAndRate": [{"doseQuantity": quantity(0.5, "mL")}],
+                "route": {"coding": [{"system": fb.SNOMED, "code": "78421000"}]},
+                "doseAndRate": [{"doseQuantity": fb.dose(0.5, "mL")}],
             }
         ],
     }
@@ -1016,20 +790,14 @@ def linked_to_another_drugs_order() -> dict[str, Any]:
 
 def weekly_cases() -> list[Case]:
     """What a coder meets every week: one chart per everyday injection, coded by hand."""
-    one = administration
     return [
         (
             "codes",
             "commercial_depo_medrol_80_charted_as_deleted_j1040",
-            request(
-                [
-                    one(
-                        "ma-1",
-                        medication("Depo-Medrol 80 mg/mL", "0009-3475-01", "J1040"),
-                        80,
-                        "mg",
-                    )
-                ],
+            one(
+                medication("Depo-Medrol 80 mg/mL", "0009-3475-01", "J1040"),
+                80,
+                "mg",
                 payer="commercial",
                 diagnoses=("M25.561",),
             ),
@@ -1040,15 +808,10 @@ def weekly_cases() -> list[Case]:
         (
             "codes",
             "commercial_methylprednisolone_40_charted_as_deleted_j1030_no_ndc",
-            request(
-                [
-                    one(
-                        "ma-1",
-                        medication("methylprednisolone acetate 40 mg/mL", None, "J1030"),
-                        40,
-                        "mg",
-                    )
-                ],
+            one(
+                medication("methylprednisolone acetate 40 mg/mL", None, "J1030"),
+                40,
+                "mg",
                 payer="commercial",
                 diagnoses=("M25.561",),
             ),
@@ -1059,18 +822,11 @@ def weekly_cases() -> list[Case]:
         (
             "jwjz",
             "medicare_prolia_prefilled_syringe_jz",
-            request(
-                [
-                    one(
-                        "ma-1",
-                        medication(
-                            "Prolia (denosumab) 60 mg/mL prefilled syringe", "55513-0710-01"
-                        ),
-                        60,
-                        "mg",
-                        SC,
-                    )
-                ],
+            one(
+                medication("Prolia (denosumab) 60 mg/mL prefilled syringe", "55513-0710-01"),
+                60,
+                "mg",
+                SC,
                 diagnoses=("M81.0",),
             ),
             [inj(), line("J0897", 60, ("JZ",), ndc="55513071001")],
@@ -1080,18 +836,11 @@ def weekly_cases() -> list[Case]:
         (
             "jwjz",
             "medicare_ketorolac_30_of_60_single_dose_label_waste_charted",
-            request(
-                [
-                    one(
-                        "ma-1",
-                        medication(
-                            "ketorolac tromethamine 60 mg/2 mL single-dose vial", "0409-3796-01"
-                        ),
-                        30,
-                        "mg",
-                        extension=discarded(30, "mg"),
-                    )
-                ],
+            one(
+                medication("ketorolac tromethamine 60 mg/2 mL single-dose vial", "0409-3796-01"),
+                30,
+                "mg",
+                extension=discarded(30, "mg"),
                 diagnoses=("M54.50",),
             ),
             [
@@ -1105,15 +854,10 @@ def weekly_cases() -> list[Case]:
         (
             "codes",
             "medicare_flu_cpt_product_no_ndc",
-            request(
-                [
-                    one(
-                        "ma-1",
-                        vaccine("Fluarix 2026-2027 0.5 mL syringe", "150", "90686"),
-                        0.5,
-                        "mL",
-                    )
-                ],
+            one(
+                vaccine("Fluarix 2026-2027 0.5 mL syringe", "150", "90686"),
+                0.5,
+                "mL",
                 diagnoses=("Z23",),
             ),
             [line("G0008", 1), line("90686", 1)],
@@ -1124,16 +868,11 @@ def weekly_cases() -> list[Case]:
         (
             "skin_test",
             "commercial_tubersol_ppd_placed",
-            request(
-                [
-                    one(
-                        "ma-1",
-                        medication("Tubersol (tuberculin PPD) 5 TU/0.1 mL", "49281-0752-21"),
-                        0.1,
-                        "mL",
-                        INTRADERMAL,
-                    )
-                ],
+            one(
+                medication("Tubersol (tuberculin PPD) 5 TU/0.1 mL", "49281-0752-21"),
+                0.1,
+                "mL",
+                INTRADERMAL,
                 payer="commercial",
                 diagnoses=("Z11.1",),
             ),

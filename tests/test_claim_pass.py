@@ -15,16 +15,7 @@ from injection_cds.core.extract import visit_facts
 from injection_cds.core.extraction.index import ResourceIndex
 
 sys.path.insert(0, str(Path(__file__).parent))
-from coder_case_factory import administration, ketorolac_30, request  # noqa: E402
-
-IV_PUSH = {
-    "coding": [
-        {
-            "system": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration",
-            "code": "IVPUSH",
-        }
-    ]
-}
+from coder_case_factory import IV_PUSH, administration, ketorolac_30, request  # noqa: E402
 
 
 def _plan(body: dict[str, Any]) -> BillingPlan:

@@ -20,6 +20,7 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -319,10 +320,66 @@ def G(*args: Any, **kwargs: Any) -> Given:  # noqa: N802  (reads like the chart)
     return Given(*args, **kwargs)
 
 
+LEFT_ARM = fb.SITE_LEFT_UPPER_ARM_SNOMED
+FUNDING_PUBLIC_EXTENSION = {
+    "url": "https://injection-cds.org/fhir/StructureDefinition/vaccine-funding",
+    "valueCoding": {
+        "system": "http://terminology.hl7.org/CodeSystem/immunization-funding-source",
+        "code": "public",
+    },
+}
+
+
+def shot(
+    aid: str,
+    product: Json,
+    start: str = "10:00",
+    site: Json | None = ARM,
+    *,
+    route: Json = IM,
+    volume: float = 0.5,
+    extension: Json | None = None,
+) -> Given:
+    """A vaccine given as most are: 0.5 mL IM in the deltoid at 10:00."""
+    return Given(aid, product, route, (volume, "mL"), start, site=site, extension=extension)
+
+
+MMR_SC = shot("ma-mmr", MMR, site=LEFT_ARM, route=SQ)
+
+
+def vaccine(
+    name: str,
+    description: str,
+    given: list[Given],
+    lines: list[L],
+    *,
+    source: str = PART_B,
+    icd: tuple[str, str] = Z23,
+    **options: Any,
+) -> Case:
+    """A vaccine case: its lines on the vaccine card (BIL003); with no lines, no such card."""
+    return Case(
+        "vaccine", name, description, source, given, {V: lines} if lines else {}, icd=icd, **options
+    )
+
+
+# Charts two cases share: the same administrations in two settings or for two payers.
+TRELSTAR_IM = G("ma-trel", TRIPTORELIN, IM, (3.75, "mg"), "10:00", site=SITE)
+INFLIXIMAB_130_MINUTES = G("ma-ifx", INFLIXIMAB, IVINF, (400, "mg"), "10:00", end="12:10")
+INFUSION_THEN_PUSHES = [
+    G("ma-cro", CEFTRIAXONE, IVINF, (1, "g"), "10:00", end="10:40"),
+    G("ma-dex1", DEXAMETHASONE, IVPUSH, (10, "mg"), "10:45"),
+    G("ma-dex2", DEXAMETHASONE, IVPUSH, (10, "mg"), "11:30"),
+]
+INFUSION_THEN_PUSHES_DRUGS = [line("J0696", 4), line("J1100", 10), line("J1100", 10)]
+
+chemotherapy = partial(Case, "chemotherapy")
+infusion = partial(Case, "infusion")
+flush = partial(Case, "flush")
+
 CASES: list[Case] = [
     # chemotherapy SC/IM -------------------------------------------------------------------
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "sc_methotrexate_ra",
         "methotrexate 25 mg SC for rheumatoid arthritis",
         CPT_CHEMO,
@@ -331,8 +388,7 @@ CASES: list[Case] = [
         icd=RA,
         never=("96372",),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "im_leuprolide_medicare",
         "Lupron Depot 7.5 mg IM, prostate cancer, Medicare",
         CPT_HORMONAL,
@@ -342,8 +398,7 @@ CASES: list[Case] = [
         icd=PROSTATE,
         never=("96372",),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "im_fulvestrant",
         "fulvestrant 500 mg IM, breast cancer",
         CPT_HORMONAL,
@@ -352,8 +407,7 @@ CASES: list[Case] = [
         icd=BREAST,
         never=("96372",),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "implant_goserelin",
         "Zoladex 3.6 mg SC implant (route SQIMPLNT)",
         CPT_HORMONAL,
@@ -363,8 +417,7 @@ CASES: list[Case] = [
         icd=PROSTATE,
         never=("96372",),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "sc_degarelix_loading",
         "Firmagon 240 mg SC loading dose",
         CPT_HORMONAL,
@@ -373,31 +426,28 @@ CASES: list[Case] = [
         payer="medicare",
         icd=PROSTATE,
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "im_triptorelin_default",
         "Trelstar 3.75 mg IM: hormonal anti-neoplastic",
         CPT_HORMONAL,
-        [G("ma-trel", TRIPTORELIN, IM, (3.75, "mg"), "10:00", site=SITE)],
+        [TRELSTAR_IM],
         {"BIL010": [line("96402"), line("J3315")]},
         payer="medicare",
         icd=PROSTATE,
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "im_triptorelin_payer_excludes",
         "Trelstar IM for a payer that bills J3315 with 96372",
         "Independence Blue Cross/AmeriHealth 21-3144: J3315 not reported with 96401-96459 "
         "(docs/SOURCES.md §12.6)",
-        [G("ma-trel", TRIPTORELIN, IM, (3.75, "mg"), "10:00", site=SITE)],
+        [TRELSTAR_IM],
         {"BIL001": [line("96372"), line("J3315")]},
         icd=PROSTATE,
         absent=("BIL010",),
         profile={"chemo_excluded_hcpcs": ["J3315"]},
     ),
     # chemotherapy IV --------------------------------------------------------------------------
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "push_fluorouracil",
         "5-FU 500 mg IV push over 5 minutes",
         CPT_CHEMO,
@@ -405,8 +455,7 @@ CASES: list[Case] = [
         {"BIL002": [line("96409"), line("J9190")]},
         icd=("C18.9", "Malignant neoplasm of colon, unspecified"),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "paclitaxel_cisplatin_with_premeds",
         "premeds dexamethasone and diphenhydramine pushed, "
         "paclitaxel 185 min then cisplatin 65 min",
@@ -432,8 +481,7 @@ CASES: list[Case] = [
         },
         never=("96372", "96374", "96365"),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "rituximab_255_minutes",
         "rituximab 700 mg over 4 h 15 min",
         CPT_CHEMO,
@@ -441,29 +489,26 @@ CASES: list[Case] = [
         {"BIL002": [line("96413"), line("96415", 3), line("J9312", 70)]},
         icd=("C83.30", "Diffuse large B-cell lymphoma, unspecified site"),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "infliximab_medicare_complex",
         "infliximab 400 mg over 130 min, Crohn's, Medicare",
         "Noridian JF complex biological and rheumatological therapies, CR 13468 "
         "(docs/SOURCES.md §12.7)",
-        [G("ma-ifx", INFLIXIMAB, IVINF, (400, "mg"), "10:00", end="12:10")],
+        [INFLIXIMAB_130_MINUTES],
         {"BIL002": [line("96413"), line("96415"), line("J1745", 40)]},
         payer="medicare",
         icd=CROHN,
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "infliximab_payer_without_biologics",
         "infliximab for a payer that routes biologics to 96365 (complex_biologics = false)",
         "payer profile; conflicting payer policies (docs/SOURCES.md §12.6-12.7)",
-        [G("ma-ifx", INFLIXIMAB, IVINF, (400, "mg"), "10:00", end="12:10")],
+        [INFLIXIMAB_130_MINUTES],
         {"BIL002": [line("96365"), line("96366"), line("J1745", 40)]},
         icd=CROHN,
         profile={"complex_biologics": False},
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "cisplatin_no_route_synthea_style",
         "cisplatin charted with no route and one time (as Synthea)",
         CPT_CHEMO,
@@ -472,8 +517,7 @@ CASES: list[Case] = [
         cards=("DOC001",),
         never=("96372",),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "cisplatin_infusion_no_times",
         "cisplatin IV infusion charted without start/stop",
         CPT_CHEMO,
@@ -481,8 +525,7 @@ CASES: list[Case] = [
         {"BIL002": [line("96413"), line("J9060", 5)]},
         cards=("DOC016",),
     ),
-    Case(
-        "chemotherapy",
+    chemotherapy(
         "trastuzumab_then_hydration",
         "trastuzumab 90 min, then saline 70 min",
         CPT_CHEMO + "; " + CPT_TIME,
@@ -494,8 +537,7 @@ CASES: list[Case] = [
         icd=BREAST,
     ),
     # infusions by duration ------------------------------------------------------------------
-    Case(
-        "infusion",
+    infusion(
         "ceftriaxone_30_minutes",
         "ceftriaxone 1 g IV piggyback over 30 minutes",
         CPT_TIME,
@@ -504,8 +546,7 @@ CASES: list[Case] = [
         icd=PNEUMONIA,
         never=("96372",),
     ),
-    Case(
-        "infusion",
+    infusion(
         "ceftriaxone_10_minutes_is_push",
         "ceftriaxone charted as infusion, 10 minutes: a push",
         CPT_TIME,
@@ -513,8 +554,7 @@ CASES: list[Case] = [
         {"BIL002": [line("96374"), line("J0696", 4)]},
         icd=PNEUMONIA,
     ),
-    Case(
-        "infusion",
+    infusion(
         "hydration_90_minutes",
         "normal saline 1000 mL over 90 minutes",
         CPT_TIME,
@@ -522,8 +562,7 @@ CASES: list[Case] = [
         {"BIL002": [line("96360"), line("J7030")]},
         icd=DEHYDRATION,
     ),
-    Case(
-        "infusion",
+    infusion(
         "hydration_151_minutes",
         "normal saline over 2 h 31 min: two added hours",
         CPT_TIME,
@@ -531,8 +570,7 @@ CASES: list[Case] = [
         {"BIL002": [line("96360"), line("96361", 2), line("J7030")]},
         icd=DEHYDRATION,
     ),
-    Case(
-        "infusion",
+    infusion(
         "hydration_20_minutes_not_billed",
         "normal saline over 20 minutes",
         CPT_TIME,
@@ -543,53 +581,25 @@ CASES: list[Case] = [
         absent=("BIL002",),
         never=("96360", "J7030"),
     ),
-    Case(
-        "infusion",
+    infusion(
         "infusion_then_pushes_office",
         "ceftriaxone 40 min, dexamethasone pushed twice (office)",
         CPT_TIME + "; +96376 facility only",
-        [
-            G("ma-cro", CEFTRIAXONE, IVINF, (1, "g"), "10:00", end="10:40"),
-            G("ma-dex1", DEXAMETHASONE, IVPUSH, (10, "mg"), "10:45"),
-            G("ma-dex2", DEXAMETHASONE, IVPUSH, (10, "mg"), "11:30"),
-        ],
-        {
-            "BIL002": [
-                line("96365"),
-                line("96375"),
-                line("J0696", 4),
-                line("J1100", 10),
-                line("J1100", 10),
-            ]
-        },
+        INFUSION_THEN_PUSHES,
+        {"BIL002": [line("96365"), line("96375"), *INFUSION_THEN_PUSHES_DRUGS]},
         icd=PNEUMONIA,
         never=("96376",),
     ),
-    Case(
-        "infusion",
+    infusion(
         "infusion_then_pushes_hospital_outpatient",
         "the same chart on an observation stay (POS 22): the hospital also reports +96376",
         CPT_TIME + "; Pub 100-04 ch.4 §230.2",
-        [
-            G("ma-cro", CEFTRIAXONE, IVINF, (1, "g"), "10:00", end="10:40"),
-            G("ma-dex1", DEXAMETHASONE, IVPUSH, (10, "mg"), "10:45"),
-            G("ma-dex2", DEXAMETHASONE, IVPUSH, (10, "mg"), "11:30"),
-        ],
-        {
-            "BIL002": [
-                line("96365"),
-                line("96375"),
-                line("96376"),
-                line("J0696", 4),
-                line("J1100", 10),
-                line("J1100", 10),
-            ]
-        },
+        INFUSION_THEN_PUSHES,
+        {"BIL002": [line("96365"), line("96375"), line("96376"), *INFUSION_THEN_PUSHES_DRUGS]},
         icd=PNEUMONIA,
         encounter_class="OBSENC",
     ),
-    Case(
-        "infusion",
+    infusion(
         "hydration_concurrent_not_billed",
         "saline run alongside a ceftriaxone infusion",
         CPT_TIME,
@@ -601,8 +611,7 @@ CASES: list[Case] = [
         icd=PNEUMONIA,
         cards=("BIL021",),
     ),
-    Case(
-        "infusion",
+    infusion(
         "sc_immune_globulin_105_minutes",
         "Hizentra 4 g subcutaneous infusion over 105 minutes",
         CPT_TIME + " (96369-96371)",
@@ -621,8 +630,7 @@ CASES: list[Case] = [
         icd=PID,
         never=("96372",),
     ),
-    Case(
-        "infusion",
+    infusion(
         "sc_immune_globulin_two_sites",
         "Hizentra at two sites, two pumps, 60 minutes each",
         CPT_TIME + " (96369-96371)",
@@ -649,8 +657,7 @@ CASES: list[Case] = [
         {"BIL002": [line("96369"), line("96371"), line("J1559", 20), line("J1559", 20)]},
         icd=PID,
     ),
-    Case(
-        "infusion",
+    infusion(
         "infusion_without_times",
         "ceftriaxone IV infusion charted with one time",
         CPT_TIME,
@@ -659,8 +666,7 @@ CASES: list[Case] = [
         icd=PNEUMONIA,
         cards=("DOC016",),
     ),
-    Case(
-        "infusion",
+    infusion(
         "snomed_iv_with_times",
         "route SNOMED intravenous, 45 minutes: an infusion",
         CPT_TIME,
@@ -679,8 +685,7 @@ CASES: list[Case] = [
         absent=("DOC001", "DOC016"),
     ),
     # flushes and diluents -------------------------------------------------------------------
-    Case(
-        "flush",
+    flush(
         "heparin_lock_flush_after_infusion",
         "heparin lock flush (IVFLUSH) after an infusion",
         FLUSH_SRC,
@@ -693,8 +698,7 @@ CASES: list[Case] = [
         cards=("BIL017",),
         never=("J1642", "J1644", "96374", "96375"),
     ),
-    Case(
-        "flush",
+    flush(
         "saline_flush_charted_as_push",
         "saline flush charted with route IVPUSH before a push",
         FLUSH_SRC,
@@ -707,8 +711,7 @@ CASES: list[Case] = [
         cards=("BIL017",),
         never=("96375", "J3490"),
     ),
-    Case(
-        "flush",
+    flush(
         "lidocaine_diluent_ceftriaxone_im",
         "ceftriaxone 1 g IM reconstituted with lidocaine 1%",
         FLUSH_SRC,
@@ -723,191 +726,135 @@ CASES: list[Case] = [
         absent=("BIL012", "BIL011"),
     ),
     # vaccines ---------------------------------------------------------------------------------
-    Case(
-        "vaccine",
+    vaccine(
         "medicare_flu_cvx_only",
         "Medicare flu shot, CVX only",
-        PART_B,
-        [G("ma-flu", FLU_IIV4, IM, (0.5, "mL"), "10:00", site=ARM)],
-        {V: [line("G0008"), line("90686")]},
+        [shot("ma-flu", FLU_IIV4)],
+        [line("G0008"), line("90686")],
         payer="medicare",
-        icd=Z23,
         never=("96372", "90471"),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "medicare_high_dose_flu_and_pcv20",
         "Medicare: Fluzone High-Dose and Prevnar 20",
-        PART_B,
-        [
-            G("ma-flu", FLU_HD, IM, (0.5, "mL"), "10:00", site=ARM),
-            G("ma-pcv", PCV20, IM, (0.5, "mL"), "10:05", site=fb.SITE_LEFT_UPPER_ARM_SNOMED),
-        ],
-        {V: [line("G0008"), line("90662"), line("G0009"), line("90677")]},
+        [shot("ma-flu", FLU_HD), shot("ma-pcv", PCV20, "10:05", LEFT_ARM)],
+        [line("G0008"), line("90662"), line("G0009"), line("90677")],
         payer="medicare",
-        icd=Z23,
         never=("96372", "90471", "90472"),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "medicare_ppsv23",
         "Medicare: Pneumovax 23",
-        PART_B,
-        [G("ma-ppsv", PPSV23, IM, (0.5, "mL"), "10:00", site=ARM)],
-        {V: [line("G0009"), line("90732")]},
+        [shot("ma-ppsv", PPSV23)],
+        [line("G0009"), line("90732")],
         payer="medicare",
-        icd=Z23,
         never=("96372",),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "medicare_hepatitis_b",
         "Medicare: Engerix-B adult dose",
-        PART_B,
-        [G("ma-hepb", HEPB_ADULT, IM, (1, "mL"), "10:00", site=ARM)],
-        {V: [line("G0010"), line("90746")]},
+        [shot("ma-hepb", HEPB_ADULT, volume=1)],
+        [line("G0010"), line("90746")],
         payer="medicare",
-        icd=("Z23", "Encounter for immunization"),
         never=("96372",),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "medicare_covid",
         "Medicare: Comirnaty 2025-2026, CPT product code charted",
-        PART_B,
-        [G("ma-cov", COVID, IM, (0.3, "mL"), "10:00", site=ARM)],
-        {V: [line("90480"), line("91320")]},
+        [shot("ma-cov", COVID, volume=0.3)],
+        [line("90480"), line("91320")],
         payer="medicare",
-        icd=Z23,
         never=("96372", "90471"),
     ),
-    Case(
-        "vaccine",
-        "medicare_zoster_part_d",
-        "Medicare: Shingrix — Part D",
-        PART_B,
-        [G("ma-shx", ZOSTER, IM, (0.5, "mL"), "10:00", site=ARM)],
-        {},
-        payer="medicare",
-        icd=Z23,
-        cards=("BIL018",),
-        absent=("BIL003",),
-        never=("96372", "90471", "90750"),
+    # Part D vaccines: no Part B line, the card that says so (BIL018) instead
+    *(
+        vaccine(
+            name,
+            f"Medicare: {label} — Part D",
+            [shot(aid, product)],
+            [],
+            payer="medicare",
+            cards=("BIL018",),
+            absent=("BIL003",),
+            never=never,
+        )
+        for name, label, aid, product, never in (
+            ("medicare_zoster_part_d", "Shingrix", "ma-shx", ZOSTER, ("96372", "90471", "90750")),
+            ("medicare_rsv_part_d", "Arexvy (RSV)", "ma-rsv", RSV, ("96372",)),
+            (
+                "medicare_tdap_routine_part_d",
+                "routine Tdap booster",
+                "ma-tdap",
+                TDAP_CVX,
+                ("96372",),
+            ),
+        )
     ),
-    Case(
-        "vaccine",
-        "medicare_rsv_part_d",
-        "Medicare: Arexvy (RSV) — Part D",
-        PART_B,
-        [G("ma-rsv", RSV, IM, (0.5, "mL"), "10:00", site=ARM)],
-        {},
-        payer="medicare",
-        icd=Z23,
-        cards=("BIL018",),
-        absent=("BIL003",),
-        never=("96372",),
-    ),
-    Case(
-        "vaccine",
-        "medicare_tdap_routine_part_d",
-        "Medicare: routine Tdap booster — Part D",
-        PART_B,
-        [G("ma-tdap", TDAP_CVX, IM, (0.5, "mL"), "10:00", site=ARM)],
-        {},
-        payer="medicare",
-        icd=Z23,
-        cards=("BIL018",),
-        absent=("BIL003",),
-        never=("96372",),
-    ),
-    Case(
-        "vaccine",
+    vaccine(
         "medicare_tdap_after_laceration",
         "Medicare: Tdap for a hand laceration — Part B",
-        PART_B,
-        [G("ma-tdap", TDAP_CVX, IM, (0.5, "mL"), "10:00", site=ARM)],
-        {V: [line("90471"), line("90715")]},
+        [shot("ma-tdap", TDAP_CVX)],
+        [line("90471"), line("90715")],
         payer="medicare",
         icd=LACERATION,
         absent=("BIL018",),
         never=("96372",),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "medicare_tdap_ndc_only_injury",
         "Medicare: Adacel charted by NDC only, after a wound",
-        PART_B + "; CMS ASP NDC-HCPCS crosswalk 2026 Q1 (the shipped quarter)",
-        [G("ma-tdap", TDAP_NDC, IM, (0.5, "mL"), "10:00", site=ARM)],
-        {V: [line("90471"), line("90715")]},
+        [shot("ma-tdap", TDAP_NDC)],
+        [line("90471"), line("90715")],
+        source=PART_B + "; CMS ASP NDC-HCPCS crosswalk 2026 Q1 (the shipped quarter)",
         payer="medicare",
         icd=LACERATION,
         never=("96372",),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "medicare_rabies_after_dog_bite",
         "Medicare: rabies vaccine after a dog bite — Part B",
-        PART_B,
-        [G("ma-rab", RABIES, IM, (1, "mL"), "10:00", site=ARM)],
-        {V: [line("90471"), line("90675")]},
+        [shot("ma-rab", RABIES, volume=1)],
+        [line("90471"), line("90675")],
         payer="medicare",
         icd=DOG_BITE,
         never=("96372",),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "peds_mmr_counselled",
         "4-year-old, MMR, physician counselling documented",
-        PEDS,
-        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=fb.SITE_LEFT_UPPER_ARM_SNOMED)],
-        {V: [line("90460"), line("90461", 2), line("90707")]},
-        icd=Z23,
+        [MMR_SC],
+        [line("90460"), line("90461", 2), line("90707")],
+        source=PEDS,
         birth="2022-06-01",
         immunizations=[immunization("imm-mmr", MMR, education=EDUCATION)],
         never=("96372", "90471"),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "peds_pentacel_and_flu_counselled",
         "2-year-old: Pentacel and flu, counselled",
-        PEDS,
-        [
-            G(
-                "ma-pent",
-                DTAP_IPV_HIB,
-                IM,
-                (0.5, "mL"),
-                "10:00",
-                site=fb.SITE_LEFT_UPPER_ARM_SNOMED,
-            ),
-            G("ma-flu", FLU_PEDS, IM, (0.5, "mL"), "10:05", site=ARM),
-        ],
-        {V: [line("90460"), line("90461", 4), line("90698"), line("90460"), line("90686")]},
-        icd=Z23,
+        [shot("ma-pent", DTAP_IPV_HIB, site=LEFT_ARM), shot("ma-flu", FLU_PEDS, "10:05")],
+        [line("90460"), line("90461", 4), line("90698"), line("90460"), line("90686")],
+        source=PEDS,
         birth="2024-09-10",
         immunizations=[immunization("imm-pent", DTAP_IPV_HIB, education=EDUCATION)],
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "peds_mmr_no_counselling",
         "4-year-old, MMR, no counselling visible",
-        PEDS,
-        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=fb.SITE_LEFT_UPPER_ARM_SNOMED)],
-        {V: [line("90471"), line("90707")]},
-        icd=Z23,
+        [MMR_SC],
+        [line("90471"), line("90707")],
+        source=PEDS,
         birth="2022-06-01",
         cards=("DOC017",),
         never=("90460", "96372"),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "vfc_medicaid_sl",
         "Medicaid 4-year-old, VFC MMR (Immunization.fundingSource public)",
-        VFC,
-        [G("ma-mmr", MMR, SQ, (0.5, "mL"), "10:00", site=fb.SITE_LEFT_UPPER_ARM_SNOMED)],
-        {V: [line("90460"), line("90461", 2), line("90707", 1, "SL")]},
+        [MMR_SC],
+        [line("90460"), line("90461", 2), line("90707", 1, "SL")],
+        source=VFC,
         payer="medicaid",
-        icd=Z23,
         birth="2022-06-01",
         cards=("BIL019",),
         immunizations=[
@@ -920,68 +867,40 @@ CASES: list[Case] = [
             )
         ],
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "vfc_extension_commercial_zero",
         "VFC-eligible child, funding on the administration's extension",
-        VFC,
-        [
-            G(
-                "ma-flu",
-                FLU_PEDS,
-                IM,
-                (0.5, "mL"),
-                "10:00",
-                site=ARM,
-                extension={
-                    "url": "https://injection-cds.org/fhir/StructureDefinition/vaccine-funding",
-                    "valueCoding": {
-                        "system": "http://terminology.hl7.org/CodeSystem/immunization-funding-source",
-                        "code": "public",
-                    },
-                },
-            )
-        ],
-        {V: [line("90471"), line("90686")]},
-        icd=Z23,
+        [shot("ma-flu", FLU_PEDS, extension=FUNDING_PUBLIC_EXTENSION)],
+        [line("90471"), line("90686")],
+        source=VFC,
         birth="2016-02-02",
         cards=("BIL019", "DOC017"),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "adult_flu_and_tdap_commercial",
         "adult, commercial: flu and Tdap",
-        "CPT 90471/90472; " + PART_B,
-        [
-            G("ma-flu", FLU_IIV4, IM, (0.5, "mL"), "10:00", site=ARM),
-            G("ma-tdap", TDAP_CVX, IM, (0.5, "mL"), "10:05", site=fb.SITE_LEFT_UPPER_ARM_SNOMED),
-        ],
-        {V: [line("90471"), line("90686"), line("90715"), line("90472")]},
-        icd=Z23,
+        [shot("ma-flu", FLU_IIV4), shot("ma-tdap", TDAP_CVX, "10:05", LEFT_ARM)],
+        [line("90471"), line("90686"), line("90715"), line("90472")],
+        source="CPT 90471/90472; " + PART_B,
         birth="1990-01-01",
         never=("96372",),
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "adult_nasal_flu_then_tdap",
         "adult: FluMist (nasal) then Tdap",
-        "CPT 90473/90472",
         [
-            G("ma-laiv", FLU_NASAL, NASAL, (0.2, "mL"), "10:00"),
-            G("ma-tdap", TDAP_CVX, IM, (0.5, "mL"), "10:05", site=ARM),
+            shot("ma-laiv", FLU_NASAL, site=None, route=NASAL, volume=0.2),
+            shot("ma-tdap", TDAP_CVX, "10:05"),
         ],
-        {V: [line("90473"), line("90660"), line("90715"), line("90472")]},
-        icd=Z23,
+        [line("90473"), line("90660"), line("90715"), line("90472")],
+        source="CPT 90473/90472",
         birth="1990-01-01",
     ),
-    Case(
-        "vaccine",
+    vaccine(
         "flu_text_only_no_product",
         "adult: 'Flu shot' charted as text only",
-        PART_B,
-        [G("ma-flu", FLU_TEXT_ONLY, IM, (0.5, "mL"), "10:00", site=ARM)],
-        {V: [line("90471")]},
-        icd=Z23,
+        [shot("ma-flu", FLU_TEXT_ONLY)],
+        [line("90471")],
         birth="1990-01-01",
         cards=("BIL020",),
         never=("96372",),

@@ -1,4 +1,5 @@
-"""Helpers for the HTTP tests: an app built from a dict, and a real local FHIR server.
+"""Helpers for the HTTP tests: an app built from a dict, and a real local FHIR server; and,
+for tests below HTTP, the facts of a charting request's visit.
 
 The FHIR server is ``http.server`` in a thread on a free port on 127.0.0.1. Routes map a
 path with its query (``Encounter/e1`` or ``Condition?patient=p1&encounter=e1``) to a FHIR
@@ -20,6 +21,9 @@ from urllib.parse import unquote
 
 from flask import Flask
 
+from injection_cds.core.extract import visit_facts
+from injection_cds.core.extraction.index import ResourceIndex
+from injection_cds.core.facts import VisitFacts
 from injection_cds.web.factory import create_app
 
 Json = dict[str, Any]
@@ -176,3 +180,25 @@ def operation_outcome_issues(body: Json) -> list[Json]:
         assert isinstance(issue["code"], str) and issue["code"]
         assert isinstance(issue["diagnostics"], str) and issue["diagnostics"]
     return issues
+
+
+def charting_visit(body: Json) -> VisitFacts:
+    """The visit of a charting request read straight from its context and prefetch (no HTTP,
+    no validation): what the billing plan and the rules see."""
+    index = ResourceIndex()
+    administrations = [e["resource"] for e in body["context"]["medicationAdministrations"]["entry"]]
+    for resource in administrations:
+        index.add(resource)
+    for value in body["prefetch"].values():
+        if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+            for entry in value.get("entry", []):
+                index.add(entry["resource"])
+        elif isinstance(value, dict):
+            index.add(value)
+    return visit_facts(
+        body["hook"],
+        index,
+        administrations=administrations,
+        encounter_id=body["context"]["encounterId"],
+        patient_id=body["context"]["patientId"],
+    )

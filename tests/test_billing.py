@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cds_test_support import charting_visit
 from fhir.resources.R4B.chargeitem import ChargeItem
 
 from injection_cds.core import codes, units
@@ -101,28 +102,9 @@ def _golden(name: str, ctx: RuleContext | None = None) -> dict[str, dict[str, An
 
 
 def _finding_lines(name: str, rule: str) -> list[dict[str, Any]]:
-    from injection_cds.core.extract import visit_facts
-    from injection_cds.core.extraction.index import ResourceIndex
     from injection_cds.core.pipeline import evaluate_visit
 
-    body = json.loads((GOLDEN / f"{name}.json").read_text())
-    index = ResourceIndex()
-    administrations = [e["resource"] for e in body["context"]["medicationAdministrations"]["entry"]]
-    for resource in administrations:
-        index.add(resource)
-    for value in body["prefetch"].values():
-        if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-            for entry in value.get("entry", []):
-                index.add(entry["resource"])
-        elif isinstance(value, dict):
-            index.add(value)
-    visit = visit_facts(
-        body["hook"],
-        index,
-        administrations=administrations,
-        encounter_id="enc-5001",
-        patient_id="pat-1001",
-    )
+    visit = charting_visit(json.loads((GOLDEN / f"{name}.json").read_text()))
     found = [f for f in evaluate_visit(visit, RuleContext()).findings if f.rule == rule]
     assert found, rule
     return list(found[0].data["lines"])

@@ -11,33 +11,14 @@ from typing import Any
 from injection_cds.core import codes
 from injection_cds.core.billing import BillingPlan, plan_billing
 from injection_cds.core.context import RuleContext
-from injection_cds.core.extract import visit_facts
-from injection_cds.core.extraction.index import ResourceIndex
 
 sys.path.insert(0, str(Path(__file__).parent))
+from cds_test_support import charting_visit  # noqa: E402
 from coder_case_factory import IV_PUSH, administration, ketorolac_30, request  # noqa: E402
 
 
 def _plan(body: dict[str, Any]) -> BillingPlan:
-    index = ResourceIndex()
-    administrations = [e["resource"] for e in body["context"]["medicationAdministrations"]["entry"]]
-    for resource in administrations:
-        index.add(resource)
-    for value in body["prefetch"].values():
-        if value.get("resourceType") == "Bundle":
-            for entry in value.get("entry", []):
-                index.add(entry["resource"])
-        else:
-            index.add(value)
-    visit = visit_facts(
-        body["hook"],
-        index,
-        administrations=administrations,
-        encounter_id="enc-5001",
-        patient_id="pat-1001",
-        default_payer_class=codes.PAYER_CLASS_COMMERCIAL,
-    )
-    return plan_billing(visit, RuleContext())
+    return plan_billing(charting_visit(body), RuleContext())
 
 
 def _iv_request(**kwargs: Any) -> dict[str, Any]:

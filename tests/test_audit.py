@@ -118,6 +118,21 @@ def small_export(tmp_path: Path) -> Path:
     return src
 
 
+def urn_bundle(*more: dict[str, Any]) -> dict[str, Any]:
+    """A collection Bundle: encounter e9, and administration a9 pointing at it by urn:uuid."""
+    admin = administration("a9", None, route=IM)
+    admin["context"] = {"reference": "urn:uuid:1111"}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:1111", "resource": encounter("e9")},
+            {"fullUrl": "urn:uuid:2222", "resource": admin},
+            *more,
+        ],
+    }
+
+
 def audit(tmp_path: Path, *inputs: Path, workers: int = 1) -> tuple[Any, dict[str, Any]]:
     out = tmp_path / "out"
     result = run_audit(list(inputs), out, workers=workers, progress=False, stderr=io.StringIO())
@@ -139,18 +154,9 @@ def test_bad_records_are_reported_with_file_and_line_and_skipped(tmp_path: Path)
 
 
 def test_bundle_entries_and_urn_references(tmp_path: Path) -> None:
-    enc = encounter("e9")
-    admin = administration("a9", None, route=IM)
-    admin["context"] = {"reference": "urn:uuid:1111"}
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            {"fullUrl": "urn:uuid:1111", "resource": enc},
-            {"fullUrl": "urn:uuid:2222", "resource": admin},
-            {"fullUrl": "urn:uuid:3333", "resource": {"resourceType": "Nonsense", "id": "x"}},
-        ],
-    }
+    bundle = urn_bundle(
+        {"fullUrl": "urn:uuid:3333", "resource": {"resourceType": "Nonsense", "id": "x"}}
+    )
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle))
     skipped: list[Skipped] = []

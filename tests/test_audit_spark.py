@@ -19,7 +19,14 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner
-from test_audit import EXTERNAL, IM, administration, encounter, small_export, write_ndjson
+from test_audit import (
+    EXTERNAL,
+    IM,
+    administration,
+    small_export,
+    urn_bundle,
+    write_ndjson,
+)
 
 from injection_cds.audit import run_audit
 from injection_cds.cli.main import main as cli_main
@@ -112,17 +119,7 @@ def test_bad_records_bundles_and_cli_as_locally(tmp_path: Path, spark: SparkSess
     (src / "broken.json").write_text("{")
     truncated = src / "Truncated.ndjson.gz"
     truncated.write_bytes(gzip.compress(orjson.dumps(administration("z", "e1")) + b"\n")[:-10])
-    admin = administration("a9", None, route=IM)
-    admin["context"] = {"reference": "urn:uuid:1111"}
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            {"fullUrl": "urn:uuid:1111", "resource": encounter("e9")},
-            {"fullUrl": "urn:uuid:2222", "resource": admin},
-        ],
-    }
-    (src / "bundle.json").write_text(json.dumps(bundle))
+    (src / "bundle.json").write_text(json.dumps(urn_bundle()))
     missing = tmp_path / "missing.ndjson"
 
     run_audit([src, missing], tmp_path / "local", workers=2, progress=False, stderr=io.StringIO())

@@ -87,6 +87,30 @@ class LoopbackServer:
         self.thread.join(timeout=5)
 
 
+class JsonServer(LoopbackServer):
+    """Serves JSON documents by path (any other path: 404), counting the GETs of each path."""
+
+    def __init__(self, documents: dict[str, Any]) -> None:
+        self.hits: dict[str, int] = {}
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                hits[self.path] = hits.get(self.path, 0) + 1
+                document = documents.get(self.path)
+                body = json.dumps(document or {}).encode()
+                self.send_response(200 if document else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        super().__init__(Handler)
+
+
 class FhirStub:
     """A FHIR server on 127.0.0.1 that demands ``Authorization: Bearer <token>``."""
 

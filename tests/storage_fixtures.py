@@ -8,13 +8,11 @@ reached the PostgreSQL variants are skipped with the reason.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,7 +20,7 @@ from urllib.parse import quote
 import jwt
 import psycopg
 import pytest
-from cds_test_support import LoopbackServer
+from cds_test_support import JsonServer
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
@@ -143,21 +141,7 @@ class JwtKit:
             "RS384": rsa.generate_private_key(public_exponent=65537, key_size=2048),
         }
         self.kids = {"ES384": "ec384", "RS384": "rsa384"}
-        jwks = {"keys": [self._jwk(alg) for alg in self.keys]}
-        body = json.dumps(jwks).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(200 if self.path == "/jwks.json" else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        self.server = LoopbackServer(Handler)
+        self.server = JsonServer({"/jwks.json": {"keys": [self._jwk(alg) for alg in self.keys]}})
         self.jwks_url = f"{self.server.url}/jwks.json"
 
     def _jwk(self, alg: str) -> dict[str, Any]:
@@ -189,11 +173,8 @@ class JwtKit:
 @pytest.fixture(scope="module")
 def jwt_kit() -> Iterator[JwtKit]:
     """Keys and a live JWKS server for the module's tests."""
-    kit = JwtKit()
-    try:
+    with closing(JwtKit()) as kit:
         yield kit
-    finally:
-        kit.close()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -234,11 +235,8 @@ def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture(scope="module")
 def peers() -> Iterator[_Peers]:
-    made = _Peers()
-    try:
+    with closing(_Peers()) as made:
         yield made
-    finally:
-        made.close()
 
 
 def _needs(keys: tuple[str, ...], server: str) -> dict[str, Any]:

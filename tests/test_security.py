@@ -9,14 +9,14 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 import requests
-from cds_test_support import LoopbackServer
+from cds_test_support import JsonServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
@@ -59,40 +59,11 @@ TRUSTED_JWKS = {
 ATTACKER_JWKS = {"keys": [_jwk(ATTACKER, "ec384")]}
 
 
-class _JwksServer:
-    def __init__(self) -> None:
-        self.hits: dict[str, int] = {}
-        documents = {"/jwks.json": TRUSTED_JWKS, "/evil/jwks.json": ATTACKER_JWKS}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
-                document = documents.get(self.path)
-                body = json.dumps(document or {}).encode()
-                self.send_response(200 if document else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        self.server = LoopbackServer(Handler)
-        self.base = self.server.url
-
-    def close(self) -> None:
-        self.server.close()
-
-
 @pytest.fixture(scope="module")
-def jwks_server() -> Iterator[_JwksServer]:
-    server = _JwksServer()
-    try:
+def jwks_server() -> Iterator[JsonServer]:
+    documents = {"/jwks.json": TRUSTED_JWKS, "/evil/jwks.json": ATTACKER_JWKS}
+    with closing(JsonServer(documents)) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture
@@ -111,12 +82,12 @@ def session() -> Iterator[requests.Session]:
 
 
 @pytest.fixture
-def verifier(jwks_server: _JwksServer, ledger: Store, session: requests.Session) -> Verifier:
+def verifier(jwks_server: JsonServer, ledger: Store, session: requests.Session) -> Verifier:
     issuers = [
         {
             "iss": ISS,
-            "jwks_url": f"{jwks_server.base}/jwks.json",
-            "jku_allow": [f"{jwks_server.base}/jwks.json"],
+            "jwks_url": f"{jwks_server.url}/jwks.json",
+            "jku_allow": [f"{jwks_server.url}/jwks.json"],
         }
     ]
     return Verifier(issuers, ledger, session, leeway_seconds=5)
@@ -159,7 +130,7 @@ def test_accepted(verifier: Verifier, alg: str) -> None:
     assert claims.iss == ISS and claims.kid == KIDS[alg] and claims.tenant == "clinic-1"
 
 
-def test_jwks_is_cached(verifier: Verifier, jwks_server: _JwksServer) -> None:
+def test_jwks_is_cached(verifier: Verifier, jwks_server: JsonServer) -> None:
     before = jwks_server.hits.get("/jwks.json", 0)
     for _ in range(3):
         verifier.verify(f"Bearer {_token()}", AUD, "203.0.113.9")
@@ -227,20 +198,20 @@ def test_hs256_with_the_public_key_as_secret(verifier: Verifier) -> None:
     assert "algorithm" in _refusal(verifier, f"{header}.{body}.{signature}")
 
 
-def test_jku_not_on_the_allow_list(verifier: Verifier, jwks_server: _JwksServer) -> None:
+def test_jku_not_on_the_allow_list(verifier: Verifier, jwks_server: JsonServer) -> None:
     # The issuer has keys of its own: an unlisted jku is ignored (never fetched) and the
     # token is checked against the configured keys, which the attacker's key does not match.
-    evil = f"{jwks_server.base}/evil/jwks.json"
+    evil = f"{jwks_server.url}/evil/jwks.json"
     token = _token(key=ATTACKER, headers={"jku": evil})
     assert "signature" in _refusal(verifier, token)
     assert jwks_server.hits.get("/evil/jwks.json", 0) == 0  # never even fetched
 
 
 def test_unlisted_jku_verified_against_the_configured_keys(
-    verifier: Verifier, jwks_server: _JwksServer
+    verifier: Verifier, jwks_server: JsonServer
 ) -> None:
     # The CDS Hooks sandbox signs with a jku; the issuer's configured keys verify it.
-    elsewhere = f"{jwks_server.base}/sandbox/jwks.json"
+    elsewhere = f"{jwks_server.url}/sandbox/jwks.json"
     token = _token(headers={"jku": elsewhere})
     claims = verifier.verify(f"Bearer {token}", AUD, "203.0.113.9")
     assert claims is not None and claims.iss == ISS
@@ -248,12 +219,12 @@ def test_unlisted_jku_verified_against_the_configured_keys(
 
 
 def test_unlisted_jku_refused_when_the_issuer_has_no_keys_of_its_own(
-    jwks_server: _JwksServer, ledger: Store, session: requests.Session
+    jwks_server: JsonServer, ledger: Store, session: requests.Session
 ) -> None:
     only_jku = Verifier(
-        [{"iss": ISS, "jku_allow": [f"{jwks_server.base}/jwks.json"]}], ledger, session
+        [{"iss": ISS, "jku_allow": [f"{jwks_server.url}/jwks.json"]}], ledger, session
     )
-    evil = f"{jwks_server.base}/evil/jwks.json"
+    evil = f"{jwks_server.url}/evil/jwks.json"
     with pytest.raises(Unauthorized) as refused:
         only_jku.verify(f"Bearer {_token(headers={'jku': evil})}", AUD, "203.0.113.9")
     assert "jku" in refused.value.reason
@@ -261,9 +232,9 @@ def test_unlisted_jku_refused_when_the_issuer_has_no_keys_of_its_own(
 
 
 def test_jku_on_the_allow_list(
-    jwks_server: _JwksServer, ledger: Store, session: requests.Session
+    jwks_server: JsonServer, ledger: Store, session: requests.Session
 ) -> None:
-    allowed = f"{jwks_server.base}/jwks.json"
+    allowed = f"{jwks_server.url}/jwks.json"
     verifier = Verifier([{"iss": ISS, "jku_allow": [allowed]}], ledger, session)
     token = _token(headers={"jku": allowed})
     assert verifier.verify(f"Bearer {token}", AUD, "203.0.113.9") is not None

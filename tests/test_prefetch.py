@@ -52,6 +52,19 @@ def authorization() -> Json:
     }
 
 
+def fetching(full: Json, server: str, *keys: str) -> Json:
+    """``full`` without these prefetch keys (none named: no prefetch at all), the service to
+    fetch them from ``server`` with the bearer token."""
+    body = copy.deepcopy(full)
+    for key in keys:
+        del body["prefetch"][key]
+    if not keys:
+        del body["prefetch"]
+    body["fhirServer"] = server
+    body["fhirAuthorization"] = authorization()
+    return body
+
+
 def query_for(service_id: str, key: str, context: Json) -> str:
     (spec,) = [p for p in load_services()[service_id].prefetch if p.key == key]
     query = render_template(spec.query, context)
@@ -155,10 +168,7 @@ def test_absent_keys_are_fetched_with_the_bearer_token(client: FlaskClient, stub
     expected = summaries(post(client, full).get_json())
     assert expected
     serve_prefetch(stub, full)
-    body = copy.deepcopy(full)
-    del body["prefetch"]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base)
     response = post(client, body)
     assert response.status_code == 200, response.get_json()
     assert summaries(response.get_json()) == expected
@@ -172,11 +182,8 @@ def test_absent_keys_are_fetched_with_the_bearer_token(client: FlaskClient, stub
 def test_only_absent_and_failed_keys_are_fetched(client: FlaskClient, stub: FhirStub) -> None:
     full = discharge_request()
     serve_prefetch(stub, full)
-    body = copy.deepcopy(full)
-    del body["prefetch"]["encounter"]
+    body = fetching(full, stub.base + "/", "encounter")
     body["prefetch"]["conditions"] = OUTCOME
-    body["fhirServer"] = stub.base + "/"
-    body["fhirAuthorization"] = authorization()
     assert post(client, body).status_code == 200
     fetched = sorted(seen.path.split("?")[0] for seen in stub.seen)
     assert fetched == sorted(
@@ -214,10 +221,7 @@ def test_paginated_searchsets_are_followed(client: FlaskClient, stub: FhirStub) 
     query = query_for(DISCHARGE, key, full["context"])
     pages = _paginate(stub, key, query, full["prefetch"][key], per_page=2)
     assert pages == 3
-    body = copy.deepcopy(full)
-    del body["prefetch"][key]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base, key)
     response = post(client, body)
     assert response.status_code == 200, response.get_json()
     assert summaries(response.get_json()) == expected
@@ -229,10 +233,7 @@ def test_more_pages_than_allowed_is_412(tmp_path: Path, stub: FhirStub) -> None:
     full = discharge_request()
     key = "medicationAdministrations"
     _paginate(stub, key, query_for(DISCHARGE, key, full["context"]), full["prefetch"][key], 1)
-    body = copy.deepcopy(full)
-    del body["prefetch"][key]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base, key)
     config = {"fhir": {**FAST["fhir"], "max_pages": 2}}
     with app_for(tmp_path, **config) as app:
         assert_412(post(app.test_client(), body), key)
@@ -247,10 +248,7 @@ def test_next_link_to_another_origin_is_refused(client: FlaskClient, stub: FhirS
         bundle["link"] = [{"relation": "next", "url": f"{elsewhere.base}/{query}"}]
         stub.add(query, bundle)
         elsewhere.add(query, searchset([]))
-        body = copy.deepcopy(full)
-        del body["prefetch"][key]
-        body["fhirServer"] = stub.base
-        body["fhirAuthorization"] = authorization()
+        body = fetching(full, stub.base, key)
         assert_412(post(client, body), key)
         assert elsewhere.seen == [], "the token must not go to another origin"
 
@@ -275,10 +273,7 @@ def test_fetch_failures_of_a_required_key_are_412(
     serve_prefetch(stub, full)
     key = "conditions"
     stub.add(query_for(DISCHARGE, key, full["context"]), **route)
-    body = copy.deepcopy(full)
-    del body["prefetch"][key]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base, key)
     assert_412(post(client, body), key)
     assert len(stub.seen) == 1, "a redirect is not followed; nothing else is fetched"
 
@@ -287,10 +282,7 @@ def test_wrong_token_is_412(client: FlaskClient) -> None:
     with FhirStub(token="another-token") as strict:
         full = discharge_request()
         serve_prefetch(strict, full)
-        body = copy.deepcopy(full)
-        del body["prefetch"]["encounter"]
-        body["fhirServer"] = strict.base
-        body["fhirAuthorization"] = authorization()
+        body = fetching(full, strict.base, "encounter")
         assert_412(post(client, body), "encounter")
 
 
@@ -308,10 +300,7 @@ def test_failure_of_an_optional_key_is_ignored(client: FlaskClient, stub: FhirSt
     full = discharge_request()
     serve_prefetch(stub, full)
     stub.add(query_for(DISCHARGE, "coverage", full["context"]), status=500, body=OUTCOME)
-    body = copy.deepcopy(full)
-    del body["prefetch"]["coverage"]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base, "coverage")
     assert post(client, body).status_code == 200
 
 
@@ -321,10 +310,7 @@ def test_invalid_fhir_from_the_server_is_an_error_not_a_crash(
     full = discharge_request()
     encounter = dict(full["prefetch"]["encounter"], status=42)
     stub.add(query_for(DISCHARGE, "encounter", full["context"]), encounter)
-    body = copy.deepcopy(full)
-    del body["prefetch"]["encounter"]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base, "encounter")
     response = post(client, body)
     assert 400 <= response.status_code < 500
     operation_outcome_issues(response.get_json())
@@ -333,10 +319,7 @@ def test_invalid_fhir_from_the_server_is_an_error_not_a_crash(
 def test_http_loopback_needs_the_configuration(tmp_path: Path, stub: FhirStub) -> None:
     full = discharge_request()
     serve_prefetch(stub, full)
-    body = copy.deepcopy(full)
-    del body["prefetch"]["encounter"]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base, "encounter")
     with app_for(tmp_path) as app:
         response = post(app.test_client(), body)
     assert response.status_code == 400
@@ -346,10 +329,7 @@ def test_http_loopback_needs_the_configuration(tmp_path: Path, stub: FhirStub) -
 def test_localhost_name_counts_as_loopback(client: FlaskClient, stub: FhirStub) -> None:
     full = discharge_request()
     serve_prefetch(stub, full)
-    body = copy.deepcopy(full)
-    del body["prefetch"]["encounter"]
-    body["fhirServer"] = stub.base.replace("127.0.0.1", "localhost")
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base.replace("127.0.0.1", "localhost"), "encounter")
     assert post(client, body).status_code == 200
 
 
@@ -365,10 +345,7 @@ def test_the_token_never_appears_in_logs_or_error_bodies(
     stub.add(query_for(DISCHARGE, "conditions", full["context"]), status=500, body=OUTCOME)
     texts: list[str] = []
     for drop, expect in (("encounter", 200), ("conditions", 412)):
-        body = copy.deepcopy(full)
-        del body["prefetch"][drop]
-        body["fhirServer"] = stub.base
-        body["fhirAuthorization"] = authorization()
+        body = fetching(full, stub.base, drop)
         response = post(client, body)
         assert response.status_code == expect
         texts.append(response.get_data(as_text=True))
@@ -395,10 +372,7 @@ def test_malformed_next_links_are_412_not_a_crash(
     key = "medicationAdministrations"
     bundle = dict(full["prefetch"][key], link=link)
     stub.add(query_for(DISCHARGE, key, full["context"]), bundle)
-    body = copy.deepcopy(full)
-    del body["prefetch"][key]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base, key)
     response = post(client, body)
     assert response.status_code in (412, 422), response.get_data(as_text=True)
     operation_outcome_issues(response.get_json())
@@ -418,10 +392,7 @@ def test_relative_next_link_stays_on_the_server(client: FlaskClient, stub: FhirS
     second["entry"] = entries[3:]
     stub.add(query, first)
     stub.add("page-2", second)
-    body = copy.deepcopy(full)
-    del body["prefetch"][key]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
+    body = fetching(full, stub.base, key)
     response = post(client, body)
     assert response.status_code == 200, response.get_json()
     assert summaries(response.get_json()) == expected
@@ -429,11 +400,8 @@ def test_relative_next_link_stays_on_the_server(client: FlaskClient, stub: FhirS
 
 def test_context_values_cannot_change_the_query(client: FlaskClient, stub: FhirStub) -> None:
     full = discharge_request()
-    body = copy.deepcopy(full)
+    body = fetching(full, stub.base, "conditions")
     body["context"]["patientId"] = "p1&_count=0#x"
-    del body["prefetch"]["conditions"]
-    body["fhirServer"] = stub.base
-    body["fhirAuthorization"] = authorization()
     post(client, body)
     (seen,) = [s for s in stub.seen if s.path.startswith("/fhir/Condition")]
     assert "patient=p1%26_count%3D0%23x&" in seen.path

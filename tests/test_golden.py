@@ -33,6 +33,14 @@ HOOKS = (
 )
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
+INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"
+AUTHORIZATION = {
+    "access_token": "t",
+    "token_type": "Bearer",
+    "expires_in": 30,
+    "scope": "patient/*.read",
+    "subject": "cds",
+}
 REQUESTS = sorted(p for hook in HOOKS for p in (GOLDEN_DIR / hook).glob("*.request.json"))
 REQUEST_FIXTURES = REQUESTS + sorted((ROOT / "fixtures" / "rules").glob("*/*.json"))
 
@@ -307,20 +315,14 @@ def test_response_schema_needs_cards() -> None:
 @pytest.mark.parametrize(
     "request_body",
     [
-        {"hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {}},
+        {"hookInstance": INSTANCE, "context": {}},
         {"hook": "order-sign", "context": {}},
-        {"hook": "order-sign", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"},
+        {"hook": "order-sign", "hookInstance": INSTANCE},
         {
             "hook": "order-sign",
-            "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "hookInstance": INSTANCE,
             "context": {},
-            "fhirAuthorization": {
-                "access_token": "t",
-                "token_type": "Bearer",
-                "expires_in": 30,
-                "scope": "patient/*.read",
-                "subject": "cds",
-            },
+            "fhirAuthorization": AUTHORIZATION,
         },
         {
             "hook": "order-sign",
@@ -329,7 +331,7 @@ def test_response_schema_needs_cards() -> None:
         },
         {
             "hook": "order-sign",
-            "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "hookInstance": INSTANCE,
             "context": {},
             "prefetch": {"patient": "Patient/1"},
         },
@@ -345,16 +347,9 @@ def test_request_schema_accepts_null_prefetch_and_authorization() -> None:
             "request",
             {
                 "hook": "order-sign",
-                "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+                "hookInstance": INSTANCE,
                 "fhirServer": "https://ehr.example.org/fhir",
-                "fhirAuthorization": {
-                    "access_token": "t",
-                    "token_type": "Bearer",
-                    "expires_in": 30,
-                    "scope": "patient/*.read",
-                    "subject": "cds",
-                    "patient": "123",
-                },
+                "fhirAuthorization": {**AUTHORIZATION, "patient": "123"},
                 "context": {"userId": "Practitioner/1", "patientId": "123"},
                 "prefetch": {"patient": None, "outcome": {"resourceType": "OperationOutcome"}},
             },

@@ -104,11 +104,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     """An open store on each database, closed afterwards."""
-    opened = Store.from_url(db_url, HASH_KEY)
-    try:
+    with closing(Store.from_url(db_url, HASH_KEY)) as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 # -- HTTP: an app on a given database, and a real JWKS server with signing keys ---------------

@@ -68,11 +68,8 @@ def jwks_server() -> Iterator[JsonServer]:
 
 @pytest.fixture
 def ledger(sqlite_url: str) -> Iterator[Store]:
-    store = Store.from_url(sqlite_url, HASH_KEY)
-    try:
+    with closing(Store.from_url(sqlite_url, HASH_KEY)) as store:
         yield store
-    finally:
-        store.close()
 
 
 @pytest.fixture

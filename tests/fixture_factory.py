@@ -78,12 +78,36 @@ def _without(resource: Json, *path: str) -> Json:
     return result
 
 
+# The complete chart and the complete order pass every rule: each rule's pass fixtures on them.
+ON_THE_COMPLETE_CHART = [
+    ("DOC001", "pass_snomed_im", "IM route coded in SNOMED CT 78421000"),
+    ("DOC002", "pass_v2_site_rg", "site coded in HL7 v2 table 0163 (RG)"),
+    ("DOC003", "pass_lot_recorded", "contained Medication with batch.lotNumber"),
+    ("DOC004", "pass_expiration_recorded", "batch.expirationDate recorded"),
+    ("DOC005", "pass_not_expired", "expires months after the administration"),
+    ("DOC006", "pass_ndc_present", "NDC and RxNorm on the contained Medication"),
+    ("DOC007", "pass_hyphenated_4_4_2", "NDC 0409-7332-01 (10 digits, 4-4-2)"),
+    ("DOC008", "pass_reason_reference", "reasonReference to an ICD-10-CM Condition"),
+    ("DOC009", "pass_icd10cm_condition", "linked Condition coded ICD-10-CM and SNOMED CT"),
+    ("DOC010", "pass_dose_ucum", "dosage.dose 1 g (UCUM)"),
+    ("DOC011", "pass_practitioner_performer", "performer.actor is a Practitioner"),
+    ("DOC012", "pass_effective_datetime", "effectiveDateTime recorded"),
+    ("DOC013", "pass_request_linked", "request links the MedicationRequest"),
+    ("DOC014", "pass_contained_medication", "medicationReference to a contained Medication"),
+]
+ON_THE_COMPLETE_ORDER = [
+    ("DOC002", "pass_order_sign_not_checked", "orders carry no site: DOC002 does not apply"),
+    ("DOC009", "pass_order_icd10cm", "order-sign: linked Condition coded in ICD-10-CM"),
+    ("DOC010", "pass_order_dose", "order-sign: doseAndRate.doseQuantity 1 g"),
+    ("DOC014", "pass_order_coded_drug", "order-sign: medicationCodeableConcept in RxNorm/NDC"),
+]
+for _rule, _name, _description in ON_THE_COMPLETE_CHART:
+    fixture(_rule, _name, _description)(lambda name: request(CHARTING, name, [administration()]))
+for _rule, _name, _description in ON_THE_COMPLETE_ORDER:
+    fixture(_rule, _name, _description)(lambda name: request(ORDER_SIGN, name, [order()]))
+
+
 # DOC001 route
-@fixture("DOC001", "pass_snomed_im", "IM route coded in SNOMED CT 78421000")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC001", "pass_v3_sq_enoxaparin", "SC enoxaparin, route coded HL7 v3 SQ")
 def _(name: str) -> Json:
     med = medication(ENOXAPARIN, form=FORM_INJECTION_SOLUTION, lot="7E2K41", expiration="2027-01")
@@ -171,19 +195,9 @@ def _(name: str) -> Json:
 
 
 # DOC002 site
-@fixture("DOC002", "pass_v2_site_rg", "site coded in HL7 v2 table 0163 (RG)")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC002", "pass_snomed_site", "site coded in SNOMED CT (left upper arm)")
 def _(name: str) -> Json:
     return request(DISCHARGE, name, [administration(site=SITE_LEFT_UPPER_ARM_SNOMED)])
-
-
-@fixture("DOC002", "pass_order_sign_not_checked", "orders carry no site: DOC002 does not apply")
-def _(name: str) -> Json:
-    return request(ORDER_SIGN, name, [order()])
 
 
 @fixture(
@@ -218,11 +232,6 @@ def _(name: str) -> Json:
 
 
 # DOC003 lot
-@fixture("DOC003", "pass_lot_recorded", "contained Medication with batch.lotNumber")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture(
     "DOC003",
     "pass_referenced_medication_with_lot",
@@ -259,11 +268,6 @@ def _(name: str) -> Json:
 
 
 # DOC004 expiration
-@fixture("DOC004", "pass_expiration_recorded", "batch.expirationDate recorded")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC004", "pass_expiration_year_month", "expiration charted as year and month")
 def _(name: str) -> Json:
     return request(DISCHARGE, name, [administration(med=medication(expiration="2027-06"))])
@@ -281,11 +285,6 @@ def _(name: str) -> Json:
 
 
 # DOC005 expired product
-@fixture("DOC005", "pass_not_expired", "expires months after the administration")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC005", "pass_expires_same_day", "given on the product's last valid day")
 def _(name: str) -> Json:
     return request(DISCHARGE, name, [administration(med=medication(expiration="2026-11-24"))])
@@ -311,11 +310,6 @@ def _(name: str) -> Json:
 
 
 # DOC006 NDC missing
-@fixture("DOC006", "pass_ndc_present", "NDC and RxNorm on the contained Medication")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC006", "fail_rxnorm_only", "drug coded in RxNorm only, no NDC")
 def _(name: str) -> Json:
     code = {"coding": [CEFTRIAXONE["coding"][1]], "text": CEFTRIAXONE["text"]}
@@ -334,11 +328,6 @@ def _(name: str) -> Json:
 
 
 # DOC007 NDC malformed
-@fixture("DOC007", "pass_hyphenated_4_4_2", "NDC 0409-7332-01 (10 digits, 4-4-2)")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC007", "pass_11_digit_ndc", "NDC 00409733201 (11 digits, the claim form)")
 def _(name: str) -> Json:
     code = copy.deepcopy(CEFTRIAXONE)
@@ -393,11 +382,6 @@ def _(name: str) -> Json:
 
 
 # DOC008 diagnosis linked
-@fixture("DOC008", "pass_reason_reference", "reasonReference to an ICD-10-CM Condition")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture(
     "DOC008",
     "pass_encounter_diagnosis",
@@ -441,16 +425,6 @@ def _(name: str) -> Json:
 
 
 # DOC009 ICD-10-CM
-@fixture("DOC009", "pass_icd10cm_condition", "linked Condition coded ICD-10-CM and SNOMED CT")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
-@fixture("DOC009", "pass_order_icd10cm", "order-sign: linked Condition coded in ICD-10-CM")
-def _(name: str) -> Json:
-    return request(ORDER_SIGN, name, [order()])
-
-
 @fixture("DOC009", "fail_snomed_only_condition", "linked Condition coded in SNOMED CT only")
 def _(name: str) -> Json:
     cond = condition(icd=None)
@@ -468,16 +442,6 @@ def _(name: str) -> Json:
 
 
 # DOC010 dose
-@fixture("DOC010", "pass_dose_ucum", "dosage.dose 1 g (UCUM)")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
-@fixture("DOC010", "pass_order_dose", "order-sign: doseAndRate.doseQuantity 1 g")
-def _(name: str) -> Json:
-    return request(ORDER_SIGN, name, [order()])
-
-
 @fixture("DOC010", "fail_dose_missing", "discharge: dosage with route and site but no dose")
 def _(name: str) -> Json:
     return request(DISCHARGE, name, [administration(amount={})])
@@ -489,11 +453,6 @@ def _(name: str) -> Json:
 
 
 # DOC011 performer
-@fixture("DOC011", "pass_practitioner_performer", "performer.actor is a Practitioner")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC011", "fail_no_performer", "no performer recorded")
 def _(name: str) -> Json:
     return request(CHARTING, name, [_without(administration(), "performer")])
@@ -505,11 +464,6 @@ def _(name: str) -> Json:
 
 
 # DOC012 time
-@fixture("DOC012", "pass_effective_datetime", "effectiveDateTime recorded")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC012", "pass_effective_period", "effectivePeriod recorded instead")
 def _(name: str) -> Json:
     ma = administration(effective=None)
@@ -526,11 +480,6 @@ def _(name: str) -> Json:
 
 
 # DOC013 order link
-@fixture("DOC013", "pass_request_linked", "request links the MedicationRequest")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
 @fixture("DOC013", "fail_no_request", "not linked to an order")
 def _(name: str) -> Json:
     return request(CHARTING, name, [_without(administration(), "request")])
@@ -542,16 +491,6 @@ def _(name: str) -> Json:
 
 
 # DOC014 drug identified
-@fixture("DOC014", "pass_contained_medication", "medicationReference to a contained Medication")
-def _(name: str) -> Json:
-    return request(CHARTING, name, [administration()])
-
-
-@fixture("DOC014", "pass_order_coded_drug", "order-sign: medicationCodeableConcept in RxNorm/NDC")
-def _(name: str) -> Json:
-    return request(ORDER_SIGN, name, [order()])
-
-
 @fixture(
     "DOC014",
     "fail_medication_reference_missing",
@@ -717,6 +656,18 @@ def _(name: str) -> Json:
     )
 
 
+def _prefetch_no_orders(body: Json) -> None:
+    """The encounter's orders prefetched, none (as services.json asks), before the patient."""
+    patient = body["prefetch"].pop("patient")
+    body["prefetch"]["medicationRequests"] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": 0,
+        "entry": [],
+    }
+    body["prefetch"]["patient"] = patient
+
+
 def write_golden_requests(root: Path = ROOT / "fixtures" / "golden") -> list[Path]:
     written = []
     for key in sorted(GOLDEN):
@@ -724,6 +675,8 @@ def write_golden_requests(root: Path = ROOT / "fixtures" / "golden") -> list[Pat
         path = root / f"{key}.request.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         body = build(f"golden/{key}")
+        if hook != ORDER_SIGN:
+            _prefetch_no_orders(body)
         path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", "utf-8")
         written.append(path)
     return written

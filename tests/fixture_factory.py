@@ -78,6 +78,22 @@ def _without(resource: Json, *path: str) -> Json:
     return result
 
 
+def _b12_condition() -> Json:
+    return condition(
+        "cond-d510",
+        ("D51.0", "Vitamin B12 deficiency anemia due to intrinsic factor deficiency"),
+        ("84027009", "Pernicious anemia"),
+        "Pernicious anemia",
+    )
+
+
+def _given_for(hook: str, name: str, ma: Json, diagnosis: Json) -> Json:
+    """A request with one administration given for one diagnosis, the encounter's."""
+    return request(
+        hook, name, [ma], conditions=[diagnosis], enc=encounter(diagnoses=(diagnosis["id"],))
+    )
+
+
 # The complete chart and the complete order pass every rule: each rule's pass fixtures on them.
 ON_THE_COMPLETE_CHART = [
     ("DOC001", "pass_snomed_im", "IM route coded in SNOMED CT 78421000"),
@@ -171,17 +187,7 @@ def _(name: str) -> Json:
         dosage_text="Cyanocobalamin 1000 mcg IM monthly",
         reason_reference="cond-d510",
     )
-    conditions = [
-        condition(
-            "cond-d510",
-            ("D51.0", "Vitamin B12 deficiency anemia due to intrinsic factor deficiency"),
-            ("84027009", "Pernicious anemia"),
-            "Pernicious anemia",
-        )
-    ]
-    return request(
-        CHARTING, name, [ma], conditions=conditions, enc=encounter(diagnoses=("cond-d510",))
-    )
+    return _given_for(CHARTING, name, ma, _b12_condition())
 
 
 @fixture("DOC001", "fail_route_missing", "injectable charted at discharge with no route")
@@ -261,10 +267,8 @@ def _(name: str) -> Json:
         dosage_text="Influenza vaccine 0.5 mL IM",
         reason_reference="cond-z23",
     )
-    conditions = [condition("cond-z23", ("Z23", "Encounter for immunization"), None, "Flu shot")]
-    return request(
-        DISCHARGE, name, [ma], conditions=conditions, enc=encounter(diagnoses=("cond-z23",))
-    )
+    immunization = condition("cond-z23", ("Z23", "Encounter for immunization"), None, "Flu shot")
+    return _given_for(DISCHARGE, name, ma, immunization)
 
 
 # DOC004 expiration
@@ -354,17 +358,13 @@ def _(name: str) -> Json:
         dosage_text="Omalizumab 150 mg SC every 4 weeks",
         reason_reference="cond-j4550",
     )
-    conditions = [
-        condition(
-            "cond-j4550",
-            ("J45.50", "Severe persistent asthma, uncomplicated"),
-            ("370221004", "Severe asthma"),
-            "Severe persistent allergic asthma",
-        )
-    ]
-    return request(
-        CHARTING, name, [ma], conditions=conditions, enc=encounter(diagnoses=("cond-j4550",))
+    asthma = condition(
+        "cond-j4550",
+        ("J45.50", "Severe persistent asthma, uncomplicated"),
+        ("370221004", "Severe asthma"),
+        "Severe persistent allergic asthma",
     )
+    return _given_for(CHARTING, name, ma, asthma)
 
 
 @fixture("DOC007", "fail_unhyphenated_10_digit_ndc", "NDC 0409733201: 10 digits without hyphens")
@@ -552,15 +552,6 @@ def _b12(aid: str = "ma-b12-1", **changes: Any) -> Json:
     }
     options.update(changes)
     return administration(aid, **options)
-
-
-def _b12_condition() -> Json:
-    return condition(
-        "cond-d510",
-        ("D51.0", "Vitamin B12 deficiency anemia due to intrinsic factor deficiency"),
-        ("84027009", "Pernicious anemia"),
-        "Pernicious anemia",
-    )
 
 
 @golden(CHARTING, "complete_im_ceftriaxone")

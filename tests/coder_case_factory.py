@@ -33,6 +33,9 @@ SUPPLIED = [
 IM = fb.ROUTE_IM_SNOMED
 SC = fb.ROUTE_SC_SNOMED
 IV_PUSH = {"coding": [{"system": fb.V3_ROUTE, "code": "IVPUSH"}]}
+IV_INFUSION = {
+    "coding": [{"system": fb.SNOMED, "code": "47625008", "display": "Intravenous route"}]
+}
 SITES = ["LD", "RD", "LG", "RG"]
 INSTITUTIONAL = "institutional"
 
@@ -788,6 +791,32 @@ def linked_to_another_drugs_order() -> dict[str, Any]:
     return req
 
 
+def parenteral_nutrition() -> dict[str, Any]:
+    """The HL7 R4 example's TPN bag (medadmin0309): Clinimix, its electrolytes, Intralipid."""
+    bag = medication("Clinimix 4.25/10 sulfite-free (4.25% Amino Acid in 10% Dextrose) 1000 mL")
+    del bag["code"]
+    bag["ingredient"] = [
+        {"itemCodeableConcept": {"coding": [{"system": fb.NDC, "code": ndc, "display": name}]}}
+        for ndc, name in (
+            ("0338-1134-03", "Clinimix 4.25/10 (4.25% Amino Acid in 10% Dextrose) Injection"),
+            (
+                "0409-5779-01",
+                "TPN Electrolytes SODIUM CHLORIDE, CALCIUM CHLORIDE, POTASSIUM "
+                "CHLORIDE, MAGNESIUM CHLORIDE, and SODIUM ACETATE ANHYDROUS",
+            ),
+            ("0338-0519-02", "Intralipid 20% IV Fat Emulsion"),
+        )
+    ]
+    given = administration("ma-1", bag, 1000, "mL", IV_INFUSION)
+    del given["effectiveDateTime"]
+    given["effectivePeriod"] = {
+        "start": f"{fb.DAY}T10:00:00-05:00",
+        "end": f"{fb.DAY}T14:00:00-05:00",
+    }
+    del given["dosage"]["site"]
+    return request([given], diagnoses=("K91.2",))
+
+
 def weekly_cases() -> list[Case]:
     """What a coder meets every week: one chart per everyday injection, coded by hand."""
     return [
@@ -879,6 +908,16 @@ def weekly_cases() -> list[Case]:
             [line("86580", 1)],
             "AAPC Pediatric Coding Alert 2010-09-16: 86580 includes the PPD and its placement; "
             "no 96372, no 90471, no J3490 line",
+            None,
+        ),
+        (
+            "nutrition",
+            "medicare_clinimix_parenteral_nutrition_is_not_saline",
+            parenteral_nutrition(),
+            [],
+            "NCD 180.2: parenteral nutrition is a prosthetic device benefit (HCPCS B4164-B5200, "
+            "billed by the supplier), not hydration or a drug infusion; the sodium chloride of "
+            "its electrolytes is not saline J7030",
             None,
         ),
         (

@@ -33,3 +33,16 @@ def test_a_standard_code_is_never_read_as_a_name() -> None:
     # an RxNorm code is a number; a formulary code like HEPA5I is not a drug name either
     drug = Drug(Concept((Coding(codes.RXNORM, "1361615"), Coding("urn:local", "HEPA5I"))))
     assert DrugCatalog.shipped().identify(drug) is None
+
+
+def test_parenteral_nutrition_is_not_the_saline_its_electrolytes_name() -> None:
+    """TPN lists sodium chloride among its electrolytes; it is nutrition, never J7030."""
+    from injection_cds.core.facts import Concept, Drug
+    from injection_cds.reference.catalog import DrugCatalog
+
+    catalog = DrugCatalog.shipped()
+    electrolytes = "TPN Electrolytes SODIUM CHLORIDE, CALCIUM CHLORIDE, POTASSIUM CHLORIDE"
+    saline = catalog.identify(Drug(Concept((), "sodium chloride 0.9% 1000 mL bag")))
+    assert saline is not None and saline.hcpcs == "J7030"
+    assert catalog.identify(Drug(Concept((), electrolytes))) is None
+    assert catalog.identify(Drug(Concept((), "Kabiven emulsion with sodium chloride"))) is None

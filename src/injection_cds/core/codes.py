@@ -714,6 +714,37 @@ HYDRATION_FLUID_WORDS = (
     "d5w",
     "dextrose 5%",
 )
+# Parenteral nutrition (amino acids, dextrose with amino acids, lipid emulsions; the brands a
+# pharmacy charts): not a drug nor a hydration fluid. Medicare covers it as a prosthetic
+# device (NCD 180.2; HCPCS B4164-B5200, billed by the supplier), so an electrolyte named
+# among its ingredients ("sodium chloride") must not make it saline J7030.
+PARENTERAL_NUTRITION_WORDS = (
+    "parenteral nutrition",
+    "tpn",
+    "ppn",
+    "amino acid",
+    "amino acids",
+    "lipid emulsion",
+    "lipid injectable emulsion",
+    "fat emulsion",
+    "clinimix",
+    "kabiven",
+    "perikabiven",
+    "intralipid",
+    "smoflipid",
+    "omegaven",
+    "clinolipid",
+    "nutrilipid",
+    "travasol",
+    "trophamine",
+    "aminosyn",
+    "prosol",
+    "premasol",
+    "plenamine",
+    "clinisol",
+    "freamine",
+    "procalamine",
+)
 FLUSH_WORDS = ("flush", "lock flush", "hep-lock", "heplock")
 DILUENT_WORDS = ("diluent", "reconstitut", "sterile water", "bacteriostatic")
 DILUENT_DRUG_WORDS = ("lidocaine", "sterile water", "bacteriostatic", "sodium chloride")

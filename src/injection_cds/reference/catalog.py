@@ -436,6 +436,8 @@ class DrugCatalog:
             return None
         if _NOT_BILLED.search(text):
             return None  # a flush is part of the administration (Pub 100-04 ch.12 §30.5)
+        if is_parenteral_nutrition_text(text):
+            return None  # its electrolytes are not saline J7030 (NCD 180.2: B4164-B5200)
         curated = self._curated_by_name(text)
         if curated is not None:
             return self._with_quarter(curated, "name")
@@ -448,7 +450,20 @@ _NAME_WORD = re.compile(r"[a-z0-9()\-']+")
 # Infusion solutions: in a mix they are the diluent, not the drug given (J7030-J7070).
 DILUENT_CODES = frozenset({"J7030", "J7040", "J7042", "J7050", "J7060", "J7070"})
 _NOT_BILLED = re.compile(r"\bflush", re.IGNORECASE)
+_PARENTERAL_NUTRITION = re.compile(
+    r"\b(" + "|".join(re.escape(w) for w in codes.PARENTERAL_NUTRITION_WORDS) + r")\b",
+    re.IGNORECASE,
+)
 _INHALED = re.compile(r"\b(inh|inhal\w*|non-comp|comp con|comp unit|nebuliz\w*)\b")
+
+
+def is_parenteral_nutrition_text(text: str) -> bool:
+    """The text names parenteral nutrition (codes.PARENTERAL_NUTRITION_WORDS), whatever else.
+
+    A TPN bag lists its electrolytes (sodium chloride, potassium chloride) among its
+    ingredients; the product is still nutrition, never the saline those words would find.
+    """
+    return bool(_PARENTERAL_NUTRITION.search(text))
 
 
 def _inhaled(description: str) -> bool:

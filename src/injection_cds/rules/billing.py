@@ -572,6 +572,7 @@ def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> 
             classify.is_allergen(drug, ctx.catalog)
             or classify.is_flush_or_diluent(administration, visit)
             or classify.is_tuberculin_test(drug)
+            or classify.is_parenteral_nutrition(drug)
         ):
             continue
         entry = classify.entry_for(drug, ctx.catalog)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from injection_cds.core import codes
-from injection_cds.core.billing.classify import is_tuberculin_test
+from injection_cds.core.billing.classify import is_parenteral_nutrition, is_tuberculin_test
 from injection_cds.core.billing.stops import last_valid_day
 from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import RuleContext
@@ -227,8 +227,10 @@ def ndc_missing(
         - BCBS Alabama injectable drugs policy, NDC on all drug claims (SOURCES-96372.md §4.1)
     """
     drug = administration.drug
-    if drug is None or not drug.identified or drug.ndcs or is_tuberculin_test(drug):
-        return None  # a tuberculin skin test bills 86580 alone: no drug line, no NDC (BIL029)
+    if drug is None or not drug.identified or drug.ndcs:
+        return None
+    if is_tuberculin_test(drug) or is_parenteral_nutrition(drug):
+        return None  # 86580 alone (BIL029); TPN is the supplier's B-code: no drug line here
     no_hcpcs = _unclassified(drug, ctx)
     required = ctx.settings.ndc_required(visit.payer.payer_class, visit.payer.payer_ids)
     if required:

@@ -10,7 +10,13 @@ from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import PayerProfile, RuleContext
 from injection_cds.core.facts import Administration, Drug, VisitFacts
 from injection_cds.core.ndc import normalise_ndc
-from injection_cds.reference.catalog import CatalogEntry, DrugCatalog, drug_ndc11s, is_vaccine
+from injection_cds.reference.catalog import (
+    CatalogEntry,
+    DrugCatalog,
+    drug_ndc11s,
+    is_parenteral_nutrition_text,
+    is_vaccine,
+)
 from injection_cds.reference.coding_tables import COMPLEX_DRUG_BIOLOGIC, COMPLEX_DRUG_HORMONAL
 
 
@@ -153,6 +159,16 @@ def is_tuberculin_test(drug: Drug | None) -> bool:
     return any(re.search(rf"\b{word}\b", text) for word in codes.TUBERCULIN_WORDS)
 
 
+def is_parenteral_nutrition(drug: Drug | None) -> bool:
+    """Parenteral nutrition (TPN, amino acids, lipid emulsion): no drug administration line.
+
+    Medicare covers it under the prosthetic device benefit (NCD 180.2; HCPCS B4164-B5200,
+    billed by the supplier), not as hydration (96360) nor a drug infusion (96365) with
+    saline J7030 for the electrolytes in the bag.
+    """
+    return drug is not None and is_parenteral_nutrition_text(drug.searchable_text())
+
+
 def linked_procedures(administration: Administration, visit: VisitFacts) -> list[str]:
     """Surgical Procedures (or Procedures not in the call) the administration is linked to."""
     known = {p.reference: p for p in visit.procedures}
@@ -188,10 +204,11 @@ def is_iv_or_ia(administration: Administration) -> bool:
 def excluded_from_drug_administration(
     administration: Administration, visit: VisitFacts, ctx: RuleContext
 ) -> bool:
-    """Billed another way or not at all: vaccine, allergen, skin test, chemo, SAD, flush."""
+    """Billed another way or not at all: vaccine, allergen, skin test, chemo, SAD, flush, TPN."""
     drug = administration.drug
     return (
         is_vaccine(drug, ctx.catalog)
+        or is_parenteral_nutrition(drug)
         or is_allergen(drug, ctx.catalog)
         or is_tuberculin_test(drug)
         or complex_kind(administration, visit, ctx) is not None

@@ -23,6 +23,7 @@ from injection_cds.core.billing.classify import (
     is_facility,
     is_flush_or_diluent,
     is_hydration_fluid,
+    is_parenteral_nutrition,
     is_self_administered,
     linked_procedures,
 )
@@ -85,6 +86,7 @@ def _billable(administration: Administration, visit: VisitFacts, ctx: RuleContex
     return not (
         is_vaccine(drug, ctx.catalog)
         or is_allergen(drug, ctx.catalog)
+        or is_parenteral_nutrition(drug)
         or is_self_administered(administration, visit, ctx)
         or bool(linked_procedures(administration, visit))
         or is_flush_or_diluent(administration, visit)

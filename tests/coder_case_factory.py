@@ -36,6 +36,10 @@ IV_PUSH = {"coding": [{"system": fb.V3_ROUTE, "code": "IVPUSH"}]}
 IV_INFUSION = {
     "coding": [{"system": fb.SNOMED, "code": "47625008", "display": "Intravenous route"}]
 }
+INTRA_ARTICULAR = {
+    "coding": [{"system": fb.SNOMED, "code": "12130007", "display": "Intra-articular route"}]
+}
+V2_SITE = "http://terminology.hl7.org/CodeSystem/v2-0163"
 SITES = ["LD", "RD", "LG", "RG"]
 INSTITUTIONAL = "institutional"
 
@@ -736,6 +740,7 @@ def cases() -> list[Case]:
         f"{S_ESA}: on dialysis, J0882",
     )
     out.extend(weekly_cases())
+    out.extend(joint_cases())
     return out
 
 
@@ -815,6 +820,145 @@ def parenteral_nutrition() -> dict[str, Any]:
     }
     del given["dosage"]["site"]
     return request([given], diagnoses=("K91.2",))
+
+
+S_JOINT = "CPT 20600-20611 by joint size (docs/SOURCES.md §14); NCCI Policy Manual ch.IV"
+S_SIDES = "First Coast 'Bilateral indicators': RT/LT on one side, 50 on both, one line"
+KENALOG = "00003029305"
+
+
+def kenalog_40() -> dict[str, Any]:
+    return medication("Kenalog-40 (triamcinolone acetonide) 40 mg/mL 1 mL vial", "0003-0293-05")
+
+
+def joint_injection(
+    site: dict[str, Any],
+    dose: float = 40,
+    med: dict[str, Any] | None = None,
+    method: str | None = None,
+    route: dict[str, Any] = INTRA_ARTICULAR,
+) -> dict[str, Any]:
+    """A commercial patient's steroid injection into the charted site (knee OA diagnosis)."""
+    given = administration("ma-1", med or kenalog_40(), dose, "mg", route, method=method)
+    given["dosage"]["site"] = site
+    return request([given], payer="commercial", diagnoses=("M17.11",))
+
+
+def both_knees() -> dict[str, Any]:
+    """Kenalog-40 40 mg into each knee, charted as two administrations."""
+    req = joint_injection({"text": "right knee"})
+    left = administration("ma-2", kenalog_40(), 40, "mg", INTRA_ARTICULAR, time="10:20")
+    left["dosage"]["site"] = {"text": "left knee"}
+    req["context"]["medicationAdministrations"]["entry"].append({"resource": left})
+    return req
+
+
+def joint_cases() -> list[Case]:
+    """Joint and bursa injections: the arthrocentesis code by joint size, then the drug."""
+    knee = {
+        "coding": [{"system": fb.SNOMED, "code": "72696002", "display": "Knee region structure"}],
+        "text": "right knee",
+    }
+    return [
+        (
+            "joints",
+            "commercial_kenalog_40_right_knee",
+            joint_injection(knee),
+            [line("20610", 1, ("RT",)), line("J3301", 4, ndc=KENALOG)],
+            f"{S_JOINT}: a major joint, no ultrasound: 20610, RT ({S_SIDES}); J3301 per 10 mg: "
+            "40 mg = 4 units",
+            None,
+        ),
+        (
+            "joints",
+            "commercial_depo_medrol_shoulder_ultrasound_recorded",
+            joint_injection(
+                {"text": "left shoulder, subacromial bursa"},
+                med=medication("Depo-Medrol (methylprednisolone acetate) 40 mg/mL", "0009-3073-01"),
+                method="ultrasound guided, images recorded and reported",
+            ),
+            [line("20611", 1, ("LT",)), line("J1010", 40, ndc="00009307301")],
+            f"{S_JOINT}: ultrasound guidance with permanent recording: 20611, no 76942; "
+            "J1010 per 1 mg",
+            None,
+        ),
+        (
+            "joints",
+            "commercial_shoulder_ultrasound_not_recorded",
+            joint_injection({"text": "left shoulder"}, method="ultrasound guided"),
+            [line("20610", 1, ("LT",)), line("J3301", 4, ndc=KENALOG)],
+            f"{S_JOINT}: guidance without its permanent recording and report is the unguided "
+            "code; the guidance is not billed on its own",
+            None,
+        ),
+        (
+            "joints",
+            "commercial_triamcinolone_10_mg_finger",
+            joint_injection({"text": "right index finger PIP joint"}, dose=10),
+            [line("20600", 1), line("J3301", 1, ndc=KENALOG)],
+            f"{S_JOINT}: a small joint: 20600 (digits take F/T modifiers, not RT); 10 mg = 1 "
+            "unit of J3301",
+            None,
+        ),
+        (
+            "joints",
+            "commercial_joint_injection_site_names_no_joint",
+            joint_injection({"text": "left hand"}),
+            [],
+            f"{S_JOINT}: the hand holds small and intermediate joints; no code until the chart "
+            "names the joint (DOC019)",
+            None,
+        ),
+        (
+            "joints",
+            "commercial_synvisc_one_left_knee",
+            joint_injection(
+                {"text": "left knee"},
+                dose=48,
+                med=medication("Synvisc-One (hylan G-F 20) 48 mg/6 mL prefilled syringe"),
+            ),
+            [line("20610", 1, ("LT",)), line("J7325", 48)],
+            f"{S_JOINT}: a hyaluronan bills its own crosswalk code, J7325 per 1 mg: 48 units",
+            None,
+        ),
+        (
+            "joints",
+            "commercial_kenalog_40_both_knees_modifier_50",
+            both_knees(),
+            [
+                line("20610", 1, ("50",)),
+                line("J3301", 4, ndc=KENALOG),
+                line("J3301", 4, ndc=KENALOG),
+            ],
+            f"{S_SIDES}: 20610 has bilateral indicator 1: one line, modifier 50, 1 unit",
+            None,
+        ),
+        (
+            "joints",
+            "commercial_kenalog_40_both_knees_payer_wants_rt_lt",
+            both_knees(),
+            [
+                line("20610", 1, ("RT",)),
+                line("20610", 1, ("LT",)),
+                line("J3301", 4, ndc=KENALOG),
+                line("J3301", 4, ndc=KENALOG),
+            ],
+            "TMHP (Texas Medicaid) provider manual §36.4.47.4: a bilateral procedure without a "
+            "bilateral code is billed twice with RT and LT (payer profile bilateral = RT/LT)",
+            {"billing": {"profiles": {"commercial": {"bilateral": "RT/LT"}}}},
+        ),
+        (
+            "joints",
+            "commercial_kenalog_40_deltoid_im_is_96372",
+            joint_injection(
+                {"coding": [{"system": V2_SITE, "code": "LD", "display": "Left Deltoid"}]},
+                route=IM,
+            ),
+            [inj(), line("J3301", 4, ndc=KENALOG)],
+            "SOURCES-96372.md §1.1: an IM injection into the deltoid is 96372, whatever the drug",
+            None,
+        ),
+    ]
 
 
 def weekly_cases() -> list[Case]:
@@ -947,6 +1091,11 @@ RULE_FIXTURES = {
     "BIL027": ("expired_product_blocks_its_lines", "office_pos_11"),
     "BIL028": ("medicare_epoetin_ckd_not_on_dialysis", "office_pos_11"),
     "BIL029": ("commercial_tubersol_ppd_placed", "office_pos_11"),
+    "BIL030": ("commercial_kenalog_40_right_knee", "office_pos_11"),
+    "DOC019": (
+        "commercial_joint_injection_site_names_no_joint",
+        "commercial_kenalog_40_right_knee",
+    ),
 }
 
 

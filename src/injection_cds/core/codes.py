@@ -55,6 +55,7 @@ class RouteKind(StrEnum):
     NOT_INJECTION = "NONINJ"
     SQ_INFUSION = "SQINF"  # subcutaneous infusion (96369-96371)
     IV_FLUSH = "IVFLUSH"  # a line flush: part of the administration, never billed
+    INTRA_ARTICULAR = "IART"  # into a joint or bursa: arthrocentesis 20600-20611, not 96372
 
 
 INJECTION_ROUTES = frozenset(
@@ -68,6 +69,7 @@ INJECTION_ROUTES = frozenset(
         RouteKind.INTRA_ARTERIAL,
         RouteKind.OTHER_INJECTION,
         RouteKind.SQ_INFUSION,
+        RouteKind.INTRA_ARTICULAR,
     }
 )
 SC_IM_ROUTES = frozenset({RouteKind.INTRAMUSCULAR, RouteKind.SUBCUTANEOUS})
@@ -90,7 +92,7 @@ SNOMED_ROUTES: dict[str, RouteKind] = {
     "45890007": RouteKind.NOT_INJECTION,  # transdermal
     "447694001": RouteKind.NOT_INJECTION,  # respiratory tract
     "54485002": RouteKind.NOT_INJECTION,  # ophthalmic
-    "12130007": RouteKind.OTHER_INJECTION,  # intra-articular
+    "12130007": RouteKind.INTRA_ARTICULAR,  # intra-articular
 }
 
 # HL7 v3 RouteOfAdministration -> kind.
@@ -130,6 +132,9 @@ V3_ROUTES: dict[str, RouteKind] = {
     "SQIMPLNT": RouteKind.SUBCUTANEOUS,  # goserelin implant: 96402 (docs/SOURCES.md §12.5)
     "SQINFUS": RouteKind.SQ_INFUSION,
     "IVFLUSH": RouteKind.IV_FLUSH,
+    "IARTINJ": RouteKind.INTRA_ARTICULAR,  # Injection, intraarticular (IAINJ is intraarterial)
+    "IBURSINJ": RouteKind.INTRA_ARTICULAR,  # Injection, intrabursal
+    "ISYNINJ": RouteKind.INTRA_ARTICULAR,  # Injection, intrasynovial
 }
 
 # Every concrete code of the HL7 v3 RouteOfAdministration code system (R4 value set
@@ -393,6 +398,12 @@ TEXT_ROUTES: dict[str, RouteKind] = {
     "FLUSH": RouteKind.IV_FLUSH,
     "SQ INFUSION": RouteKind.SQ_INFUSION,
     "SUBCUTANEOUS INFUSION": RouteKind.SQ_INFUSION,
+    "INTRA-ARTICULAR": RouteKind.INTRA_ARTICULAR,
+    "INTRAARTICULAR": RouteKind.INTRA_ARTICULAR,
+    "INTRA ARTICULAR": RouteKind.INTRA_ARTICULAR,
+    "INTRA-ARTICULAR ROUTE": RouteKind.INTRA_ARTICULAR,
+    "INTRABURSAL": RouteKind.INTRA_ARTICULAR,
+    "INTRA-BURSAL": RouteKind.INTRA_ARTICULAR,
     "INTRA-ARTERIAL": RouteKind.INTRA_ARTERIAL,
     "INTRAARTERIAL": RouteKind.INTRA_ARTERIAL,
     "IA": RouteKind.INTRA_ARTERIAL,
@@ -532,6 +543,95 @@ CPT_ALLERGEN_MULTIPLE = "95117"
 # Tuberculin skin test (Mantoux), intradermal: the test includes the PPD and its placement
 # (AAPC Pediatric Coding Alert 2010-09-16; docs/SOURCES.md §9). BIL029.
 CPT_TUBERCULIN_SKIN_TEST = "86580"
+
+# Arthrocentesis, aspiration and/or injection of a joint or bursa (CPT 20600-20611; code
+# numbers only, the descriptors are AMA's): by joint size, without / with ultrasound guidance
+# with permanent recording and reporting (docs/SOURCES.md §14).
+JOINT_SMALL = "small"  # fingers, toes
+JOINT_INTERMEDIATE = "intermediate"  # wrist, elbow, ankle, TMJ, AC joint, olecranon bursa
+JOINT_MAJOR = "major"  # shoulder, hip, knee, subacromial bursa
+CPT_ARTHROCENTESIS: dict[str, tuple[str, str]] = {
+    JOINT_SMALL: ("20600", "20604"),
+    JOINT_INTERMEDIATE: ("20605", "20606"),
+    JOINT_MAJOR: ("20610", "20611"),
+}
+# Words of a charted site -> the joint and its size, the most specific first (a bursa
+# before its region; "acromioclavicular" before "shoulder").
+JOINT_WORDS: dict[str, str] = {
+    "subacromial": JOINT_MAJOR,
+    "subdeltoid": JOINT_MAJOR,
+    "olecranon": JOINT_INTERMEDIATE,
+    "acromioclavicular": JOINT_INTERMEDIATE,
+    "temporomandibular": JOINT_INTERMEDIATE,
+    "tmj": JOINT_INTERMEDIATE,
+    "knee": JOINT_MAJOR,
+    "shoulder": JOINT_MAJOR,
+    "glenohumeral": JOINT_MAJOR,
+    "hip": JOINT_MAJOR,
+    "wrist": JOINT_INTERMEDIATE,
+    "elbow": JOINT_INTERMEDIATE,
+    "ankle": JOINT_INTERMEDIATE,
+    "finger": JOINT_SMALL,
+    "thumb": JOINT_SMALL,
+    "toe": JOINT_SMALL,
+    "interphalangeal": JOINT_SMALL,
+    "metacarpophalangeal": JOINT_SMALL,
+    "metatarsophalangeal": JOINT_SMALL,
+}
+# SNOMED CT body structures (joint and region concepts) -> the joint (a JOINT_WORDS key).
+# A region that holds joints of one size only counts; anything else asks which joint (DOC019).
+SNOMED_JOINTS: dict[str, str] = {
+    "49076000": "knee",  # knee joint structure
+    "72696002": "knee",  # knee region structure
+    "16982005": "shoulder",  # shoulder region structure
+    "91774008": "shoulder",  # structure of right shoulder region
+    "91775009": "shoulder",  # structure of left shoulder region
+    "24136001": "hip",  # hip joint structure
+    "29836001": "hip",  # hip region structure
+    "74670003": "wrist",  # wrist joint structure
+    "8205005": "wrist",  # wrist region structure
+    "9736006": "wrist",  # structure of right wrist region
+    "5951000": "wrist",  # structure of left wrist region
+    "16953009": "elbow",  # elbow joint structure
+    "127949000": "elbow",  # elbow region structure
+    "70258002": "ankle",  # ankle joint structure
+    "344001": "ankle",  # ankle region structure
+    "53620006": "temporomandibular",  # temporomandibular joint structure
+    "85856004": "acromioclavicular",  # acromioclavicular joint structure
+    "7569003": "finger",  # finger structure
+    "76505004": "thumb",  # thumb structure
+    "29707007": "toe",  # toe structure
+}
+# Laterality of a joint injection -> modifier: RT/LT on one side, 50 on both (one line,
+# Medicare's bilateral indicator 1) or one RT and one LT line, per PayerProfile.bilateral
+# (docs/SOURCES.md §14). Small joints (fingers, toes) take digit modifiers, not RT/LT.
+MODIFIER_RIGHT = "RT"
+MODIFIER_LEFT = "LT"
+MODIFIER_BILATERAL = "50"
+BILATERAL_MODIFIER_50 = "50"
+BILATERAL_RT_LT = "RT/LT"
+BILATERAL_CONVENTIONS = (BILATERAL_MODIFIER_50, BILATERAL_RT_LT)
+SNOMED_SIDES: dict[str, str] = {
+    "24028007": MODIFIER_RIGHT,  # right (qualifier value)
+    "7771000": MODIFIER_LEFT,  # left (qualifier value)
+    "51440002": MODIFIER_BILATERAL,  # right and left (qualifier value)
+    "91774008": MODIFIER_RIGHT,
+    "91775009": MODIFIER_LEFT,
+    "9736006": MODIFIER_RIGHT,
+    "5951000": MODIFIER_LEFT,
+}
+SIDE_WORDS: dict[str, str] = {
+    "bilateral": MODIFIER_BILATERAL,
+    "both": MODIFIER_BILATERAL,
+    "right": MODIFIER_RIGHT,
+    "rt": MODIFIER_RIGHT,
+    "left": MODIFIER_LEFT,
+    "lt": MODIFIER_LEFT,
+}
+# dosage.method words: ultrasound guidance, and its permanent recording and report (without
+# the recording the unguided code is billed; NCCI ch.4: no separate 76942/77002 either).
+ULTRASOUND_WORDS = ("ultrasound", "sonograph", "us-guided", "us guided")
+RECORDING_WORDS = ("recorded", "recording", "image saved", "images saved", "archived", "stored")
 TUBERCULIN_WORDS = ("tuberculin", "ppd", "tubersol", "aplisol", "mantoux")
 CPT_VACCINE_COUNSEL_FIRST = "90460"
 CPT_VACCINE_COUNSEL_ADDITIONAL = "90461"

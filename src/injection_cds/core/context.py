@@ -48,6 +48,9 @@ class PayerProfile:
     # State-supplied (VFC) vaccine product line: "SL" (modifier SL), "zero" (at $0.00),
     # "omit" (no product line); None: SL for Medicaid, $0.00 otherwise (docs/vaccines.md).
     state_supplied_product: str | None = None
+    # A joint injected on both sides (BIL030): "50" (one line, modifier 50: Medicare's
+    # bilateral indicator 1) or "RT/LT" (one line per side) (docs/SOURCES.md §14).
+    bilateral: str = codes.BILATERAL_MODIFIER_50
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ _EXTRAS: dict[str, CardExtrasBuilder] = {
     "BIL013": plan_lines_extras(lambda plan: plan.allergen_lines),
     "BIL022": uncodable_chemo_extras,
     "BIL029": plan_lines_extras(lambda plan: plan.skin_test_lines),
+    "BIL030": plan_lines_extras(lambda plan: plan.joint_lines),
 }
 
 

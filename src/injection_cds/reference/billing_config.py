@@ -93,6 +93,7 @@ BILLING_SCHEMA: dict[str, Any] = {
                     "complex_biologics": {"type": "boolean"},
                     "chemo_excluded_hcpcs": {"type": "array", "items": {"type": "string"}},
                     "state_supplied_product": {"enum": list(codes.STATE_SUPPLIED_PRODUCT)},
+                    "bilateral": {"enum": list(codes.BILATERAL_CONVENTIONS)},
                 },
             },
         },
@@ -119,6 +120,7 @@ def _profile(name: str, raw: Mapping[str, Any]) -> PayerProfile:
             code.upper() for code in raw.get("chemo_excluded_hcpcs", default.chemo_excluded_hcpcs)
         ),
         state_supplied_product=raw.get("state_supplied_product"),
+        bilateral=raw.get("bilateral", default.bilateral),
     )
 
 

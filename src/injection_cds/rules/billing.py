@@ -66,6 +66,14 @@ def lines_finding(rule: str, severity: Severity, lines: list[ChargeLine], messag
     )
 
 
+def family_lines(
+    rule: str, lines: tuple[ChargeLine, ...], lead: str, visit: VisitFacts, ctx: RuleContext
+) -> Iterator[Finding]:
+    """A coding family's info finding with its plan lines; none on a telehealth visit."""
+    if lines and not classify.is_telehealth(visit, ctx):
+        yield lines_finding(rule, "info", list(lines), lead)
+
+
 @register("BIL001", family="billing", severity="info")
 def billing_summary(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
     """What to bill for the SC/IM injections of the visit: 96372, drug lines, NDC.
@@ -652,11 +660,9 @@ def allergen_immunotherapy(
     Sources:
         - SOURCES-96372.md §3.2
     """
-    if classify.is_telehealth(visit, ctx):
-        return
-    lines = list(plan.allergen_lines)
-    if lines:
-        yield lines_finding("BIL013", "info", lines, "Allergen immunotherapy, not 96372:")
+    yield from family_lines(
+        "BIL013", plan.allergen_lines, "Allergen immunotherapy, not 96372:", visit, ctx
+    )
 
 
 @register("BIL014", family="billing", severity="info")

@@ -1,4 +1,4 @@
-"""Rules for infusions, chemotherapy, vaccines and skin tests: BIL017-BIL022, BIL029, DOC016-17.
+"""Infusions, chemotherapy, vaccines, skin tests, joints: BIL017-22, BIL029-30, DOC016-17, DOC019.
 
 Each rule is one small pure function; the lines and doses come from the visit's
 ``BillingPlan`` (``core/billing``), so the cards and the claim lines never disagree.
@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from injection_cds.core import codes
-from injection_cds.core.billing import BillingPlan, classify
+from injection_cds.core.billing import BillingPlan
+from injection_cds.core.billing.joints import is_joint_injection, joint_of
 from injection_cds.core.billing.vaccines import VaccineDose, state_supplied_product
 from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
-from injection_cds.rules.billing import lines_finding
-from injection_cds.rules.registry import Finding, per_administration, register
+from injection_cds.rules.billing import family_lines, lines_finding
+from injection_cds.rules.registry import Finding, charted, per_administration, register
 
 
 def _label(administration: Administration) -> str:
@@ -352,8 +353,78 @@ def tuberculin_skin_test(
           PPD is included; no separate administration) (docs/SOURCES.md §9)
         - OPPS Addendum B 2025Q4: 86580 SI Q1 on a hospital outpatient claim
     """
-    if classify.is_telehealth(visit, ctx):
-        return
-    lines = list(plan.skin_test_lines)
-    if lines:
-        yield lines_finding("BIL029", "info", lines, "Tuberculin skin test, not 96372:")
+    yield from family_lines(
+        "BIL029", plan.skin_test_lines, "Tuberculin skin test, not 96372:", visit, ctx
+    )
+
+
+@register("BIL030", family="billing", severity="info")
+def joint_injection(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterator[Finding]:
+    """A joint or bursa injection: 20600/20605/20610 by joint size and the drug, not 96372.
+
+    Fires for a route intra-articular or intrabursal (SNOMED CT 12130007; HL7 v3 IARTINJ,
+    IBURSINJ, ISYNINJ; or the words) into a joint the charted site names: 20600 small
+    (fingers, toes), 20605 intermediate (wrist, elbow, ankle, TMJ, AC joint, olecranon
+    bursa), 20610 major (shoulder, hip, knee, subacromial bursa); 20604/20606/20611 when
+    ultrasound guidance and its permanent recording and report are charted. RT or LT from
+    the site (not on fingers and toes); a joint injected on both sides on one date is one
+    line with modifier 50, or an RT and an LT line where the payer profile says
+    ``bilateral = "RT/LT"``. The drug has its own line (Kenalog-40 40 mg: J3301 × 4).
+
+    Why it matters:
+        96372 is for SC/IM injections; an injection into a joint is an arthrocentesis code
+        (aspiration and injection of one joint in one session: one unit). Ultrasound
+        guidance is in 20604/20606/20611: no separate 76942 (NCCI ch.4); guidance without a
+        permanent recording and report bills the unguided code.
+    How to fix:
+        Bill the joint's code with the drug's HCPCS line; chart `dosage.method` "ultrasound
+        guided, images recorded" when guidance was used.
+    Bad:
+        triamcinolone 40 mg into the right knee billed 96372 + J3301 × 4
+    Good:
+        20610 × 1 + J3301 × 4 (NDC N4 on the drug line)
+    Sources:
+        - CPT 20600-20611 (code numbers only; docs/SOURCES.md §14)
+        - NCCI Policy Manual for Medicare Services ch.IV (CPT 20000-29999): imaging
+          guidance with arthrocentesis (docs/SOURCES.md §14)
+        - Highmark medical policy S-31-004: the drug is billed with its HCPCS code beside the
+          arthrocentesis code (docs/SOURCES.md §14)
+        - First Coast Service Options (MAC), "Bilateral indicators": 20600 on both sides is
+          one line with modifier 50; TMHP manual §36.4.47.4: RT and LT lines (§14)
+    """
+    yield from family_lines(
+        "BIL030", plan.joint_lines, "Joint or bursa injection, not 96372:", visit, ctx
+    )
+
+
+@per_administration("DOC019", severity="warning", element="dosage.site")
+def joint_not_named(
+    administration: Administration, visit: VisitFacts, ctx: RuleContext
+) -> str | None:
+    """A joint or bursa injection whose charted site does not say which joint.
+
+    The arthrocentesis code depends on the joint's size (BIL030); a site such as "left
+    hand" or "right foot" holds joints of several sizes, so the service asks rather than
+    guesses, and proposes no line until the chart says. A missing site is DOC002's.
+
+    Why it matters:
+        20600, 20605 and 20610 pay differently; a code chosen without the joint named is
+        unsupported by the record on review.
+    How to fix:
+        Chart the joint in `dosage.site` (SNOMED CT body structure: knee, shoulder, wrist,
+        finger ... or its words).
+    Bad:
+        "route": intra-articular, "site": {"text": "left hand"}
+    Good:
+        "route": intra-articular, "site": {"text": "left wrist joint"}
+    Sources:
+        - CPT 20600-20611 by joint size (code numbers only; docs/SOURCES.md §14)
+    """
+    if administration.site is None or not is_joint_injection(administration):
+        return None
+    if joint_of(administration.site) is not None:
+        return None
+    return (
+        f"{_label(administration)}: intra-articular injection into "
+        f"“{charted(administration.site.label)}”: which joint? (the code depends on its size)"
+    )

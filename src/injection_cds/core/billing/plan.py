@@ -23,6 +23,7 @@ from injection_cds.core.billing.esa import EsaDecision
 from injection_cds.core.billing.estimate import Estimate, estimate
 from injection_cds.core.billing.injections import injection_lines
 from injection_cds.core.billing.intravenous import IvPlan, iv_plan
+from injection_cds.core.billing.joints import joint_lines
 from injection_cds.core.billing.lines import ChargeLine
 from injection_cds.core.billing.setting import care_setting
 from injection_cds.core.billing.skin_tests import skin_test_lines
@@ -55,6 +56,7 @@ class BillingPlan:
     flushes: tuple[Administration, ...] = ()  # BIL017: flushes and diluents, not billed
     allergen_lines: tuple[ChargeLine, ...] = ()  # BIL013
     skin_test_lines: tuple[ChargeLine, ...] = ()  # BIL029
+    joint_lines: tuple[ChargeLine, ...] = ()  # BIL030: 20600-20611, then the drug lines
     injection_estimate: Estimate | None = None  # BIL001's estimate, from a fee schedule
     setting: str = SETTING_OFFICE  # codes.SETTING_*: which claim, if any (BIL025, BIL026)
     stops: tuple[Stop, ...] = ()  # BIL027: administrations held back by a critical stop
@@ -89,6 +91,7 @@ class BillingPlan:
             + tuple(line for u in self.uncodable_chemo for line in u.drug_lines)
             + self.allergen_lines
             + self.skin_test_lines
+            + self.joint_lines
         )
 
 
@@ -145,6 +148,7 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
 
     iv = replace(iv, lines=settled(iv.lines))
     chemo = settled(antineoplastic_lines(visit, ctx))
+    joints = settled(joint_lines(visit, ctx))
     uncodable = tuple(
         replace(item, drug_lines=settled(item.drug_lines))
         for item in uncodable_chemotherapy(visit, ctx)
@@ -169,5 +173,6 @@ def plan_billing(visit: VisitFacts, ctx: RuleContext) -> BillingPlan:
         ),
         allergen_lines=tuple(allergen_lines(visit, ctx)),
         skin_test_lines=on_claim(skin_test_lines(visit), setting),
+        joint_lines=joints,
         injection_estimate=estimate(lines, visit, ctx) if lines else None,
     )

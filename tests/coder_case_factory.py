@@ -853,6 +853,16 @@ def both_knees() -> dict[str, Any]:
     return req
 
 
+def knee_with_lidocaine() -> dict[str, Any]:
+    """Kenalog-40 40 mg and lidocaine 1 % 4 mL into the right knee, charted apart."""
+    req = joint_injection({"text": "right knee"})
+    lidocaine = medication("lidocaine HCl 1% (10 mg/mL) 5 mL vial", "0409-4276-01")
+    numbing = administration("ma-2", lidocaine, 40, "mg", INTRA_ARTICULAR, time="10:14")
+    numbing["dosage"]["site"] = {"text": "right knee"}
+    req["context"]["medicationAdministrations"]["entry"].append({"resource": numbing})
+    return req
+
+
 def joint_cases() -> list[Case]:
     """Joint and bursa injections: the arthrocentesis code by joint size, then the drug."""
     knee = {
@@ -907,6 +917,15 @@ def joint_cases() -> list[Case]:
             [],
             f"{S_JOINT}: the hand holds small and intermediate joints; no code until the chart "
             "names the joint (DOC019)",
+            None,
+        ),
+        (
+            "joints",
+            "commercial_kenalog_and_lidocaine_right_knee_one_unit",
+            knee_with_lidocaine(),
+            [line("20610", 1, ("RT",)), line("J3301", 4, ndc=KENALOG)],
+            f"{S_JOINT}: one joint in one session is one unit however many drugs went in; the "
+            "local anaesthetic is part of the procedure (Highmark S-31-004), no drug line",
             None,
         ),
         (

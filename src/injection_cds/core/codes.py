@@ -631,6 +631,10 @@ SIDE_WORDS: dict[str, str] = {
 # dosage.method words: ultrasound guidance, and its permanent recording and report (without
 # the recording the unguided code is billed; NCCI ch.4: no separate 76942/77002 either).
 ULTRASOUND_WORDS = ("ultrasound", "sonograph", "us-guided", "us guided")
+# Local anaesthetics injected with a joint injection: part of the procedure, no drug line
+# (NCCI Policy Manual: anaesthesia by the physician who performs the procedure is included
+# in it; Highmark S-31-004: local anaesthetics are not paid beside arthrocentesis).
+LOCAL_ANESTHETIC_WORDS = ("lidocaine", "lignocaine", "bupivacaine", "ropivacaine", "mepivacaine")
 RECORDING_WORDS = ("recorded", "recording", "image saved", "images saved", "archived", "stored")
 TUBERCULIN_WORDS = ("tuberculin", "ppd", "tubersol", "aplisol", "mantoux")
 CPT_VACCINE_COUNSEL_FIRST = "90460"

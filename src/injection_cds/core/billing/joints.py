@@ -100,6 +100,12 @@ def side_of(site: Concept | None) -> str | None:
     return codes.SIDE_WORDS[word] if word is not None else None
 
 
+def _local_anesthetic(administration: Administration) -> bool:
+    drug = administration.drug
+    text = drug.searchable_text() if drug is not None else ""
+    return any(word in text for word in codes.LOCAL_ANESTHETIC_WORDS)
+
+
 def is_joint_injection(administration: Administration) -> bool:
     """Route intra-articular or intrabursal (as charted, else the order's)."""
     return administration.effective_route_kind == RouteKind.INTRA_ARTICULAR
@@ -130,11 +136,15 @@ def joint_injections(visit: VisitFacts, ctx: RuleContext) -> list[JointInjection
 def _procedure_lines(
     same: list[JointInjection], visit: VisitFacts, bilateral: str
 ) -> list[ChargeLine]:
-    """The lines of one joint's injections with one code on one date: by side."""
+    """The lines of one joint's injections with one code on one date: one per side.
+
+    Aspiration and injection of one joint in one session are one unit, however many drugs
+    were charted into it. Fingers and toes are each their own joint (their digit modifiers
+    are the coder's): one line per injection, no RT/LT and no modifier 50.
+    """
     first = same[0]
     sides = {i.side for i in same}
     both = codes.MODIFIER_BILATERAL in sides or {codes.MODIFIER_RIGHT, codes.MODIFIER_LEFT} <= sides
-    lateral = first.size != codes.JOINT_SMALL  # fingers and toes: digit modifiers, not RT/LT
     description = f"Arthrocentesis or injection, {first.size} joint or bursa" + (
         ", ultrasound guided" if first.recorded else ""
     )
@@ -151,11 +161,18 @@ def _procedure_lines(
             made = with_note(made, _UNRECORDED_NOTE)
         return made
 
+    if first.size == codes.JOINT_SMALL:
+        return [line([i], None) for i in same]
     if both and bilateral == codes.BILATERAL_MODIFIER_50:
         return [line(same, codes.MODIFIER_BILATERAL)]
     if both:
-        return [line(same, codes.MODIFIER_RIGHT), line(same, codes.MODIFIER_LEFT)]
-    return [line([i], i.side if lateral else None) for i in same]
+        right = [i for i in same if i.side != codes.MODIFIER_LEFT]
+        left = [i for i in same if i.side != codes.MODIFIER_RIGHT]
+        return [line(right, codes.MODIFIER_RIGHT), line(left, codes.MODIFIER_LEFT)]
+    by_side: dict[str | None, list[JointInjection]] = {}
+    for injection in same:
+        by_side.setdefault(injection.side, []).append(injection)
+    return [line(injections, side) for side, injections in by_side.items()]
 
 
 def joint_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
@@ -165,7 +182,8 @@ def joint_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
     injection charted right and one left) is one service: modifier 50 on one line, or an RT
     and an LT line (PayerProfile.bilateral). An injection whose joint is not named (DOC019)
     has no line until the chart says which joint: its size decides the code, and a drug line
-    alone would be billed without its procedure. A drug the patient brought has no line.
+    alone would be billed without its procedure. A drug the patient brought has no line,
+    nor a local anaesthetic (lidocaine, bupivacaine ...): it is part of the procedure.
     """
     sized = [i for i in joint_injections(visit, ctx) if i.joint is not None]
     bilateral = profile_of(visit, ctx).bilateral
@@ -179,6 +197,6 @@ def joint_lines(visit: VisitFacts, ctx: RuleContext) -> list[ChargeLine]:
     drugs = [
         drug_line(i.administration, visit, ctx)
         for i in sized
-        if not i.administration.patient_supplied
+        if not (i.administration.patient_supplied or _local_anesthetic(i.administration))
     ]
     return procedures + drugs

@@ -194,6 +194,15 @@ def test_charted_text_is_escaped_in_card_markdown() -> None:
     assert "\n# h" not in details  # no heading from a charted line break
 
 
+def test_charted_drug_name_is_escaped_on_coding_family_cards() -> None:
+    body = request()
+    administration(body)["contained"][0]["code"] = {"text": "*Heparin* lock flush <img src=x>"}
+    cards = run(body, BILLING_REVIEW).cards
+    (flush,) = [c for c in cards if c["source"]["topic"]["code"] == "BIL017"]
+    assert "<img" not in flush["detail"]
+    assert "**\\*Heparin\\* lock flush &lt;img src=x&gt;**" in flush["detail"]
+
+
 def test_charted_escapes_markdown_and_html() -> None:
     assert charted("a|b") == "a\\|b"
     assert charted("<b>&") == "&lt;b&gt;&amp;"

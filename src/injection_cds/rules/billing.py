@@ -15,13 +15,16 @@ from injection_cds.core.billing.lines import units_by_code
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, EncounterFacts, VisitFacts
 from injection_cds.reference.catalog import is_vaccine
-from injection_cds.rules.registry import Finding, Severity, charted, register
+from injection_cds.rules.registry import (
+    Finding,
+    Severity,
+    administration_finding,
+    charted,
+    label,
+    register,
+)
 
 _BILLING_ELEMENT = "MedicationAdministration"
-
-
-def _label(administration: Administration) -> str:
-    return f"**{charted(administration.drug_name)}** ({administration.when})"
 
 
 def _line_text(line: ChargeLine) -> str:
@@ -155,7 +158,7 @@ def iv_or_intra_arterial(
         return
     message = "Not 96372:"
     if unspecified:
-        names = ", ".join(_label(a) for a in unspecified)
+        names = ", ".join(label(a) for a in unspecified)
         message = (
             f"{names}: route charted only as IV and no times — 96374 if pushed, 96365 if "
             "infused; chart which. " + message
@@ -358,7 +361,7 @@ def facility_setting(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> 
         element="Encounter.class",
         message=(
             f"Place of service {encounter.place_of_service} is {setting}"
-            + ", ".join(_label(a) for a in injections)
+            + ", ".join(label(a) for a in injections)
         ),
         data={"placeOfService": encounter.place_of_service or ""},
     )
@@ -395,7 +398,7 @@ def telehealth_encounter(
         element="Encounter.class",
         message=(
             "Telehealth encounter: an injection cannot be billed from it. "
-            + ", ".join(_label(a) for a in injections)
+            + ", ".join(label(a) for a in injections)
         ),
     )
 
@@ -432,12 +435,12 @@ def self_administered(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) ->
             if by_patient
             else f"on the self-administered-drug list ({listed}) that applies to this payer"
         )
-        yield Finding(
-            rule="BIL007",
-            severity="warning",
-            resource=administration.reference,
-            element="performer" if by_patient else "medication[x]",
-            message=f"{_label(administration)}: {why}; neither drug nor administration is billed.",
+        yield administration_finding(
+            "BIL007",
+            "warning",
+            administration,
+            "performer" if by_patient else "medication[x]",
+            f"{why}; neither drug nor administration is billed.",
         )
 
 
@@ -470,12 +473,12 @@ def not_completed(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Ite
             continue
         status = charted(administration.status)
         why = f"method “{charted(method)}”" if method else f"status {status}"
-        yield Finding(
-            rule="BIL008",
-            severity="info",
-            resource=administration.reference,
-            element="dosage.method" if method else "status",
-            message=f"{_label(administration)}: {why}; not billed.",
+        yield administration_finding(
+            "BIL008",
+            "info",
+            administration,
+            "dosage.method" if method else "status",
+            f"{why}; not billed.",
         )
 
 
@@ -587,16 +590,13 @@ def no_hcpcs_mapping(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> 
         if entry is not None and entry.hcpcs is not None:
             continue
         ndc = classify.first_ndc11(drug)
-        yield Finding(
-            rule="BIL011",
-            severity="warning",
-            resource=administration.reference,
-            element="medication[x]",
-            message=(
-                f"{_label(administration)}: no HCPCS code; bill {codes.HCPCS_UNCLASSIFIED_DRUG} "
-                "with the drug name, dose and "
-                + (f"NDC {ndc}." if ndc else "11-digit NDC (none charted).")
-            ),
+        yield administration_finding(
+            "BIL011",
+            "warning",
+            administration,
+            "medication[x]",
+            f"no HCPCS code; bill {codes.HCPCS_UNCLASSIFIED_DRUG} with the drug name, dose and "
+            + (f"NDC {ndc}." if ndc else "11-digit NDC (none charted)."),
         )
 
 
@@ -693,14 +693,12 @@ def integral_to_procedure(
         procedures = classify.linked_procedures(administration, visit)
         if not procedures:
             continue
-        yield Finding(
-            rule="BIL014",
-            severity="info",
-            resource=administration.reference,
-            element="reasonReference",
-            message=(
-                f"{_label(administration)}: linked to {', '.join(procedures)}; integral to "
-                "the procedure, not separately reportable."
-            ),
+        yield administration_finding(
+            "BIL014",
+            "info",
+            administration,
+            "reasonReference",
+            f"linked to {', '.join(procedures)}; integral to the procedure, not separately "
+            "reportable.",
             data={"procedures": procedures},
         )

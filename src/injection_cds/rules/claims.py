@@ -15,12 +15,8 @@ from injection_cds.core.billing import BillingPlan
 from injection_cds.core.billing.setting import setting_words
 from injection_cds.core.billing.waste import json_amount
 from injection_cds.core.context import RuleContext
-from injection_cds.core.facts import Administration, VisitFacts
-from injection_cds.rules.registry import Finding, register
-
-
-def _label(administration: Administration) -> str:
-    return f"**{administration.drug_name}** ({administration.when})"
+from injection_cds.core.facts import VisitFacts
+from injection_cds.rules.registry import Finding, administration_finding, register
 
 
 @register("BIL023", family="billing", severity="info")
@@ -56,12 +52,12 @@ def discarded_drug_modifiers(
             if codes.MODIFIER_DISCARDED in modifiers
             else "JZ: nothing discarded beyond the billed units"
         )
-        yield Finding(
-            rule="BIL023",
-            severity="info",
-            resource=administration.reference,
-            element="dosage.dose",
-            message=f"{_label(administration)}: single-dose container; {what}.",
+        yield administration_finding(
+            "BIL023",
+            "info",
+            administration,
+            "dosage.dose",
+            f"single-dose container; {what}.",
             data={"modifiers": list(modifiers)},
         )
 
@@ -92,16 +88,13 @@ def discarded_amount_missing(
         - Pub 100-04 ch.17 §40; CMS JW/JZ FAQs (the discarded amount documented in the record)
     """
     for pending in plan.pending_discards:
-        yield Finding(
-            rule="DOC018",
-            severity="warning",
-            resource=pending.administration.reference,
-            element="extension",
-            message=(
-                f"{_label(pending.administration)}: {json_amount(pending.remainder)} "
-                f"{pending.unit} left in the single-dose container; chart the discarded "
-                "amount (JW) or that nothing was discarded (JZ)."
-            ),
+        yield administration_finding(
+            "DOC018",
+            "warning",
+            pending.administration,
+            "extension",
+            f"{json_amount(pending.remainder)} {pending.unit} left in the single-dose "
+            "container; chart the discarded amount (JW) or that nothing was discarded (JZ).",
         )
 
 
@@ -126,12 +119,12 @@ def patient_supplied_drug(
           SOURCES-96372.md §9
     """
     for administration in plan.patient_supplied:
-        yield Finding(
-            rule="BIL024",
-            severity="info",
-            resource=administration.reference,
-            element="extension",
-            message=f"{_label(administration)}: supplied by the patient; administration only.",
+        yield administration_finding(
+            "BIL024",
+            "info",
+            administration,
+            "extension",
+            "supplied by the patient; administration only.",
         )
 
 
@@ -230,12 +223,12 @@ def critical_stop_open(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -
         - SOURCES-96372.md §4.1; RULES.md DOC005, DOC014
     """
     for stop in plan.stops:
-        yield Finding(
-            rule="BIL027",
-            severity="critical",
-            resource=stop.administration.reference,
-            element="medication[x]",
-            message=(f"{_label(stop.administration)}: not billed — {stop.reason} ({stop.rule})."),
+        yield administration_finding(
+            "BIL027",
+            "critical",
+            stop.administration,
+            "medication[x]",
+            f"not billed — {stop.reason} ({stop.rule}).",
             data={"stop": stop.rule},
         )
 
@@ -268,13 +261,11 @@ def esa_coding(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> Iterat
             parts.append(f"instead of {decision.switched_from}")
         context = "on dialysis" if decision.on_dialysis else "not on dialysis"
         modifier = f", modifier {decision.modifier}" if decision.modifier else ""
-        yield Finding(
-            rule="BIL028",
-            severity="info",
-            resource=decision.administration.reference,
-            element="medication[x]",
-            message=(
-                f"{_label(decision.administration)}: {' '.join(parts)} ({context}{modifier})."
-            ),
+        yield administration_finding(
+            "BIL028",
+            "info",
+            decision.administration,
+            "medication[x]",
+            f"{' '.join(parts)} ({context}{modifier}).",
             data={"code": decision.code, "modifier": decision.modifier or ""},
         )

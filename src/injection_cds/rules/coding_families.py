@@ -17,20 +17,24 @@ from injection_cds.core.codes import RouteKind
 from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, VisitFacts
 from injection_cds.rules.billing import family_lines, lines_finding
-from injection_cds.rules.registry import Finding, charted, per_administration, register
+from injection_cds.rules.registry import (
+    Finding,
+    Severity,
+    administration_finding,
+    charted,
+    label,
+    per_administration,
+    register,
+)
 
 
-def _label(administration: Administration) -> str:
-    return f"**{administration.drug_name}** ({administration.when})"
-
-
-def _dose_finding(rule: str, severity: str, dose: VaccineDose, message: str) -> Finding:
-    return Finding(
-        rule=rule,
-        severity=severity,  # type: ignore[arg-type]
-        resource=dose.administration.reference,
-        element="medication[x]",
-        message=f"{_label(dose.administration)}: {message}",
+def _dose_finding(rule: str, severity: Severity, dose: VaccineDose, message: str) -> Finding:
+    return administration_finding(
+        rule,
+        severity,
+        dose.administration,
+        "medication[x]",
+        message,
         data={"vaccineKind": dose.kind, **({"product": dose.product} if dose.product else {})},
     )
 
@@ -61,15 +65,13 @@ def flush_or_diluent(visit: VisitFacts, ctx: RuleContext, plan: BillingPlan) -> 
         - NCCI Policy Manual for Medicare Services, ch.11 (docs/SOURCES.md §12.3)
     """
     for administration in plan.flushes:
-        yield Finding(
-            rule="BIL017",
-            severity="info",
-            resource=administration.reference,
-            element="dosage.route",
-            message=(
-                f"{_label(administration)}: a flush or diluent is part of the administration; "
-                "no administration code and no drug line."
-            ),
+        yield administration_finding(
+            "BIL017",
+            "info",
+            administration,
+            "dosage.route",
+            "a flush or diluent is part of the administration; "
+            "no administration code and no drug line.",
         )
 
 
@@ -198,12 +200,8 @@ def hydration_not_billed(
         - CPT 96360/96361 guidelines (docs/SOURCES.md §12.1); Pub 100-04 ch.12 §30.5
     """
     for administration, why in plan.iv.not_billed:
-        yield Finding(
-            rule="BIL021",
-            severity="info",
-            resource=administration.reference,
-            element="effectivePeriod",
-            message=f"{_label(administration)}: {why}; not separately billable.",
+        yield administration_finding(
+            "BIL021", "info", administration, "effectivePeriod", f"{why}; not separately billable."
         )
 
 
@@ -239,7 +237,7 @@ def chemotherapy_needs_documentation(
     inpatient = plan.setting == codes.SETTING_INPATIENT
     for item in plan.uncodable_chemo:
         message = (
-            f"{_label(item.administration)}: chemotherapy administration, code not chosen — "
+            f"{label(item.administration)}: chemotherapy administration, code not chosen — "
             f"chart {'; and '.join(item.missing)}."
         )
         if inpatient:
@@ -286,7 +284,7 @@ def infusion_times_missing(
         return None
     if administration.duration_minutes is not None:
         return None
-    return f"{_label(administration)}: infusion charted without its start and stop times."
+    return f"{label(administration)}: infusion charted without its start and stop times."
 
 
 @register("DOC017", family="documentation", severity="info")
@@ -316,15 +314,13 @@ def vaccine_counselling_not_visible(
           AAP vaccine component coding (docs/SOURCES.md §12.10)
     """
     for dose in plan.vaccine.uncounselled_minors:
-        yield Finding(
-            rule="DOC017",
-            severity="info",
-            resource=dose.administration.reference,
-            element="Immunization.education",
-            message=(
-                f"{_label(dose.administration)}: patient 18 or younger and no counselling "
-                "documented (Immunization.education): billed 90471/+90472, not 90460/+90461."
-            ),
+        yield administration_finding(
+            "DOC017",
+            "info",
+            dose.administration,
+            "Immunization.education",
+            "patient 18 or younger and no counselling documented (Immunization.education): "
+            "billed 90471/+90472, not 90460/+90461.",
         )
 
 
@@ -425,6 +421,6 @@ def joint_not_named(
     if joint_of(administration.site) is not None:
         return None
     return (
-        f"{_label(administration)}: intra-articular injection into "
+        f"{label(administration)}: intra-articular injection into "
         f"“{charted(administration.site.label)}”: which joint? (the code depends on its size)"
     )

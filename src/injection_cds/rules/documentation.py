@@ -17,13 +17,16 @@ from injection_cds.core.context import RuleContext
 from injection_cds.core.facts import Administration, Drug, VisitFacts
 from injection_cds.core.ndc import normalise_ndc
 from injection_cds.reference.catalog import is_vaccine
-from injection_cds.rules.registry import NEEDED_NOW, Finding, charted, per_administration
+from injection_cds.rules.registry import (
+    NEEDED_NOW,
+    Finding,
+    administration_finding,
+    charted,
+    label,
+    per_administration,
+)
 
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def _label(administration: Administration) -> str:
-    return f"**{charted(administration.drug_name)}** ({administration.when})"
 
 
 @per_administration("DOC001", severity="critical", element="dosage.route", orders_too=True)
@@ -53,9 +56,9 @@ def route_missing_or_uncoded(
     if administration.route_coded:
         return None
     if administration.route is None:
-        return f"{_label(administration)}: no route charted."
+        return f"{label(administration)}: no route charted."
     return (
-        f"{_label(administration)}: route “{charted(administration.route.label)}” is not coded "
+        f"{label(administration)}: route “{charted(administration.route.label)}” is not coded "
         "(SNOMED CT or HL7 v3 RouteOfAdministration)."
     )
 
@@ -90,7 +93,7 @@ def site_missing(administration: Administration, visit: VisitFacts, ctx: RuleCon
         return None
     if administration.effective_route_kind is None and _given_only_iv(administration):
         return None
-    return f"{_label(administration)}: no injection site charted."
+    return f"{label(administration)}: no injection site charted."
 
 
 def _given_only_iv(administration: Administration) -> bool:
@@ -127,13 +130,12 @@ def lot_number_missing(
     if drug is None or not drug.identified or drug.lot_number:
         return None
     vaccine = is_vaccine(drug, ctx.catalog)
-    return Finding(
-        rule="DOC003",
-        severity="critical" if vaccine else "warning",
-        resource=administration.reference,
-        element="Medication.batch.lotNumber",
-        message=f"{_label(administration)}: no lot number"
-        + (" (required for a vaccine)." if vaccine else "."),
+    return administration_finding(
+        "DOC003",
+        "critical" if vaccine else "warning",
+        administration,
+        "Medication.batch.lotNumber",
+        "no lot number" + (" (required for a vaccine)." if vaccine else "."),
     )
 
 
@@ -161,7 +163,7 @@ def expiration_missing(
     drug = administration.drug
     if drug is None or not drug.identified or drug.expiration is not None:
         return None
-    return f"{_label(administration)}: no expiration date."
+    return f"{label(administration)}: no expiration date."
 
 
 @per_administration("DOC005", severity="critical", element="Medication.batch.expirationDate")
@@ -191,7 +193,7 @@ def expired_product(
     if last_day is None or given is None or given <= last_day:
         return None
     return (
-        f"{_label(administration)}: the product expired on {drug.expiration.text}, "
+        f"{label(administration)}: the product expired on {drug.expiration.text}, "
         "before it was given."
     )
 
@@ -239,12 +241,12 @@ def ndc_missing(
         why = " (no HCPCS code: an unclassified J3490 line needs the NDC)."
     else:
         why = "."
-    return Finding(
-        rule="DOC006",
-        severity="critical" if required or no_hcpcs else "warning",
-        resource=administration.reference,
-        element="Medication.code.coding (NDC)",
-        message=f"{_label(administration)}: no NDC{why}",
+    return administration_finding(
+        "DOC006",
+        "critical" if required or no_hcpcs else "warning",
+        administration,
+        "Medication.code.coding (NDC)",
+        f"no NDC{why}",
         data={NEEDED_NOW: True} if required or no_hcpcs else {},
     )
 
@@ -289,13 +291,12 @@ def ndc_malformed(
     bad = [ndc for ndc in drug.ndcs if normalise_ndc(ndc) is None]
     if not bad:
         return None
-    return Finding(
-        rule="DOC007",
-        severity="critical",
-        resource=administration.reference,
-        element="Medication.code.coding (NDC)",
-        message=f"{_label(administration)}: NDC “{charted(bad[0])}” is not a valid 10- or "
-        "11-digit NDC.",
+    return administration_finding(
+        "DOC007",
+        "critical",
+        administration,
+        "Medication.code.coding (NDC)",
+        f"NDC “{charted(bad[0])}” is not a valid 10- or 11-digit NDC.",
         data={NEEDED_NOW: True}
         if ctx.settings.ndc_required(visit.payer.payer_class, visit.payer.payer_ids)
         else {},
@@ -333,7 +334,7 @@ def diagnosis_not_linked(
     """
     if linked_diagnoses(administration, visit):
         return None
-    return f"{_label(administration)}: no diagnosis linked."
+    return f"{label(administration)}: no diagnosis linked."
 
 
 @per_administration(
@@ -361,7 +362,7 @@ def diagnosis_not_icd10cm(
     linked = linked_diagnoses(administration, visit)
     if not linked or any(linked):
         return None
-    return f"{_label(administration)}: the linked diagnosis has no ICD-10-CM code."
+    return f"{label(administration)}: the linked diagnosis has no ICD-10-CM code."
 
 
 @per_administration("DOC010", severity="warning", element="dosage.dose", orders_too=True)
@@ -384,7 +385,7 @@ def dose_missing(administration: Administration, visit: VisitFacts, ctx: RuleCon
     dose = administration.dose
     if dose is not None and dose.value is not None:
         return None
-    return f"{_label(administration)}: no dose charted."
+    return f"{label(administration)}: no dose charted."
 
 
 @per_administration("DOC011", severity="warning", element="performer.actor")
@@ -407,7 +408,7 @@ def performer_missing(
     """
     if administration.performers:
         return None
-    return f"{_label(administration)}: no performer recorded."
+    return f"{label(administration)}: no performer recorded."
 
 
 @per_administration("DOC012", severity="warning", element="effectiveDateTime")
@@ -450,7 +451,7 @@ def order_not_linked(
     """
     if administration.request:
         return None
-    return f"{_label(administration)}: not linked to an order."
+    return f"{label(administration)}: not linked to an order."
 
 
 def _could_be_injection(administration: Administration) -> bool:

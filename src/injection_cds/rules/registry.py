@@ -116,6 +116,30 @@ def charted(value: object) -> str:
     return _AUTOLINK_WWW.sub(r"\1\\.", _AUTOLINK_COLON.sub(r"\\:", text))
 
 
+def label(administration: Administration) -> str:
+    """An administration as a card names it: the drug in bold (charted text, inert) and when."""
+    return f"**{charted(administration.drug_name)}** ({administration.when})"
+
+
+def administration_finding(
+    rule: str,
+    severity: Severity,
+    administration: Administration,
+    element: str,
+    message: str,
+    data: Mapping[str, Any] | None = None,
+) -> Finding:
+    """A finding about one administration; its message follows the drug and time."""
+    return Finding(
+        rule=rule,
+        severity=severity,
+        resource=administration.reference,
+        element=element,
+        message=f"{label(administration)}: {message}",
+        data=data or {},
+    )
+
+
 _SECTION_NAMES = {
     "why it matters": "why",
     "how to fix": "fix",

@@ -19,9 +19,10 @@ the Latin-1 the files use); a UTF-8 BOM is dropped.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -179,71 +180,75 @@ def _cell(row: list[str], header: dict[str, int], name: str) -> str:
     return row[at] if at is not None and at < len(row) else ""
 
 
-def read_crosswalk(text: str, name: str) -> CmsFile[CrosswalkRow]:
-    """The ASP NDC-HCPCS crosswalk (any year's code column)."""
+Cells = Callable[[str], str]
+"""A data row's cell by its lower-cased column name ("" when the row has no such cell)."""
+
+
+def _read(
+    text: str, name: str, needed: tuple[str, ...], make: Callable[[str, Cells], RowT | None]
+) -> CmsFile[RowT]:
+    """A CMS file: its header found by ``needed``, then every row with a code, made by ``make``."""
     rows = _rows(text)
-    preamble, header = _preamble_and_header(rows, ("ndc2",))
+    preamble, header = _preamble_and_header(rows, needed)
     found = []
     for row in rows:
         code = _cell(row, header, "code").upper()
-        if not code or not _cell(row, header, "ndc2"):
-            continue
-        found.append(
-            CrosswalkRow(
-                code=code,
-                description=_cell(row, header, "short description"),
-                labeler=_cell(row, header, "labeler name"),
-                ndc=_cell(row, header, "ndc2"),
-                drug_name=_cell(row, header, "drug name"),
-                dosage=_cell(row, header, "hcpcs dosage"),
-                package_size=_cell(row, header, "pkg size"),
-                package_quantity=_cell(row, header, "pkg qty"),
-                units_per_item=_cell(row, header, "billunits"),
-                units_per_package=_cell(row, header, "billunitspkg"),
-            )
-        )
+        if code:
+            made = make(code, functools.partial(_cell, row, header))
+            if made is not None:
+                found.append(made)
     start, end = _effective(preamble, name)
     return CmsFile(name, _title(preamble), start, end, tuple(found))
+
+
+def read_crosswalk(text: str, name: str) -> CmsFile[CrosswalkRow]:
+    """The ASP NDC-HCPCS crosswalk (any year's code column)."""
+    return _read(text, name, ("ndc2",), _crosswalk_row)
+
+
+def _crosswalk_row(code: str, cell: Cells) -> CrosswalkRow | None:
+    if not cell("ndc2"):
+        return None
+    return CrosswalkRow(
+        code=code,
+        description=cell("short description"),
+        labeler=cell("labeler name"),
+        ndc=cell("ndc2"),
+        drug_name=cell("drug name"),
+        dosage=cell("hcpcs dosage"),
+        package_size=cell("pkg size"),
+        package_quantity=cell("pkg qty"),
+        units_per_item=cell("billunits"),
+        units_per_package=cell("billunitspkg"),
+    )
 
 
 def read_pricing(text: str, name: str) -> CmsFile[PricingRow]:
     """The Part B payment allowance limit file."""
-    rows = _rows(text)
-    preamble, header = _preamble_and_header(rows, ("payment limit",))
-    found = []
-    for row in rows:
-        code = _cell(row, header, "code").upper()
-        if code:
-            found.append(
-                PricingRow(
-                    code=code,
-                    description=_cell(row, header, "short description"),
-                    dosage=_cell(row, header, "hcpcs code dosage"),
-                    payment_limit=_cell(row, header, "payment limit"),
-                )
-            )
-    start, end = _effective(preamble, name)
-    return CmsFile(name, _title(preamble), start, end, tuple(found))
+    return _read(text, name, ("payment limit",), _pricing_row)
+
+
+def _pricing_row(code: str, cell: Cells) -> PricingRow:
+    return PricingRow(
+        code=code,
+        description=cell("short description"),
+        dosage=cell("hcpcs code dosage"),
+        payment_limit=cell("payment limit"),
+    )
 
 
 def read_addendum_b(text: str, name: str) -> CmsFile[OppsRow]:
     """OPPS Addendum B (status indicator and APC per code)."""
-    rows = _rows(text)
-    preamble, header = _preamble_and_header(rows, ("si",))
-    found = []
-    for row in rows:
-        code = _cell(row, header, "code").upper()
-        if code:
-            found.append(
-                OppsRow(
-                    code=code,
-                    description=_cell(row, header, "short descriptor"),
-                    status_indicator=_cell(row, header, "si").upper(),
-                    apc=_cell(row, header, "apc"),
-                )
-            )
-    start, end = _effective(preamble, name)
-    return CmsFile(name, _title(preamble), start, end, tuple(found))
+    return _read(text, name, ("si",), _opps_row)
+
+
+def _opps_row(code: str, cell: Cells) -> OppsRow:
+    return OppsRow(
+        code=code,
+        description=cell("short descriptor"),
+        status_indicator=cell("si").upper(),
+        apc=cell("apc"),
+    )
 
 
 def _title(preamble: list[str]) -> str:

@@ -68,7 +68,7 @@ def time_stages(
             t3 = time.perf_counter()
             if store is not None:
                 context = result.request.context
-                store.record_cards(
+                store.ledger.record(
                     service,
                     result.request.hook,
                     result.request.hook_instance,

@@ -48,13 +48,13 @@ def _fill(store: Store) -> None:
     """DOC001: 10 cards (Jan 4, Mar 6); 3 accepted, 5 overridden (3 'dup', 1 'na', 1 no reason).
     DOC002: 4 cards in March; 1 card overridden then accepted later (latest wins: accepted).
     """
-    store.record_cards(
+    store.ledger.record(
         "svc", "h", "i1", [_card(f"a{n}", "DOC001") for n in range(4)], "p", None, JAN
     )
-    store.record_cards(
+    store.ledger.record(
         "svc", "h", "i2", [_card(f"a{n}", "DOC001") for n in range(4, 10)], "p", None, MAR
     )
-    store.record_cards(
+    store.ledger.record(
         "svc", "h", "i3", [_card(f"b{n}", "DOC002") for n in range(4)], "p", None, MAR
     )
     items = [
@@ -70,7 +70,7 @@ def _fill(store: Store) -> None:
         _fb("b0", "accepted", None, "2026-03-10T11:00:00Z"),
         _fb("ghost", "overridden", "dup"),
     ]
-    store.record_feedback("svc", items, MAR)
+    store.feedback.record("svc", items, MAR)
 
 
 @pytest.fixture

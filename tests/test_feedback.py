@@ -122,7 +122,7 @@ def test_round_trip_and_restart_sqlite(tmp_path: Path, make_app) -> None:
     assert len(folded) > 1
     with make_app(tmp_path) as app:  # a restart: a new app, a new store, the same file
         store = app.extensions["injection_cds.store.ledger"]
-        rows = store.feedback_rows()
+        rows = store.queries.feedback_rows()
         assert {r["card_uuid"] for r in rows} == {uuids[0], uuids[-1], "not-a-card-we-issued"}
         assert [r["known_card"] for r in rows if r["card_uuid"] == uuids[0]] == [True]
         analytics = app.test_client().get("/analytics").json
@@ -137,7 +137,7 @@ def test_round_trip_and_restart_sqlite(tmp_path: Path, make_app) -> None:
 def test_round_trip_postgresql(tmp_path: Path, make_app, postgres_url: str) -> None:
     with make_app(tmp_path, database_url=postgres_url) as app:
         uuids = [card["uuid"] for card in _round_trip(app.test_client())]
-        rows = app.extensions["injection_cds.store.ledger"].feedback_rows()
+        rows = app.extensions["injection_cds.store.ledger"].queries.feedback_rows()
         assert {r["card_uuid"] for r in rows} == {uuids[0], uuids[-1], "not-a-card-we-issued"}
 
 
@@ -149,4 +149,4 @@ def test_invalid_feedback_is_400_operation_outcome(tmp_path: Path, make_app) -> 
         assert response.json["resourceType"] == "OperationOutcome"
         unknown = client.post("/cds-services/nope/feedback", json=_override("a"))
         assert unknown.status_code == 404
-        assert app.extensions["injection_cds.store.ledger"].feedback_rows() == []
+        assert app.extensions["injection_cds.store.ledger"].queries.feedback_rows() == []

@@ -109,7 +109,7 @@ def test_nul_in_user_comment_and_hook_instance_is_stored_cleaned(app: Flask) -> 
     response = _feedback(client, [item])
     assert response.status_code == 200, response.get_data(as_text=True)
     store: Store = app.extensions["injection_cds.store.ledger"]
-    (row,) = store.feedback_rows(card)
+    (row,) = store.queries.feedback_rows(card)
     assert row["user_comment"] == "given elsewhere, see note\nline two"
     assert row["known_card"] is True
 
@@ -120,7 +120,7 @@ def test_control_characters_in_a_card_uuid_do_not_drop_the_feedback(app: Flask) 
     item["acceptedSuggestions"] = [{"id": "s\x00"}]  # required with "accepted"
     assert _feedback(client, [item]).status_code == 200
     store: Store = app.extensions["injection_cds.store.ledger"]
-    assert [r["card_uuid"] for r in store.feedback_rows()] == ["card-1"]
+    assert [r["card_uuid"] for r in store.queries.feedback_rows()] == ["card-1"]
 
 
 # --- nothing lost twice: feedback is idempotent -------------------------------------------
@@ -139,8 +139,8 @@ def test_feedback_sent_again_is_stored_once(app: Flask) -> None:
     later = {"card": "c-1", "outcome": "overridden", "outcomeTimestamp": "2026-03-01T12:06:00Z"}
     assert _feedback(client, [later]).status_code == 200
     store: Store = app.extensions["injection_cds.store.ledger"]
-    rows = [(r["card_uuid"], r["outcome"]) for r in store.feedback_rows()]
-    stamps = [(r["card_uuid"], r["outcome_at"].minute) for r in store.feedback_rows()]
+    rows = [(r["card_uuid"], r["outcome"]) for r in store.queries.feedback_rows()]
+    stamps = [(r["card_uuid"], r["outcome_at"].minute) for r in store.queries.feedback_rows()]
     assert rows == [("c-1", "overridden"), ("c-2", "overridden"), ("c-1", "overridden")]
     assert stamps == [("c-1", 5), ("c-2", 5), ("c-1", 6)]
 
@@ -160,8 +160,8 @@ def test_a_deleted_sqlite_file_is_reopened_and_nothing_is_lost(
         assert response.status_code == 200
         assert _post(client, _request()).status_code == 200  # and the ledger writes work
         store: Store = made.extensions["injection_cds.store.ledger"]
-        assert [r["card_uuid"] for r in store.feedback_rows()] == ["after"]
-        assert store.card_rows()
+        assert [r["card_uuid"] for r in store.queries.feedback_rows()] == ["after"]
+        assert store.queries.card_rows()
     assert database.exists()
     reopened = [r for r in caplog.records if "was deleted" in r.getMessage()]
     assert reopened and reopened[0].levelname == "ERROR"
@@ -212,10 +212,10 @@ def test_report_csv_neutralises_formulas(tmp_path: Path) -> None:
     store = Store.from_url(url, HASH_KEY)
     try:
         card = {"uuid": "u1", "indicator": "warning", "source": {"topic": {"code": "DOC001"}}}
-        store.record_cards("svc", "hook", "h", [card], None, None)
+        store.ledger.record("svc", "hook", "h", [card], None, None)
         reason = {"reason": {"system": "urn:x", "code": "x", "display": FORMULA}}
         item = {"card": "u1", "outcome": "overridden", "overrideReason": reason}
-        store.record_feedback("svc", [{**item, "outcomeTimestamp": WHEN}])
+        store.feedback.record("svc", [{**item, "outcomeTimestamp": WHEN}])
     finally:
         store.close()
     result = CliRunner().invoke(main, ["report", "--database-url", url, "--format", "csv"])

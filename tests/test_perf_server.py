@@ -15,7 +15,7 @@ def test_warm_up_leaves_no_cards_and_no_cached_resources(tmp_path: Path) -> None
     store = app.extensions["injection_cds.store.ledger"]
     server.warm_up(app)
     assert fhir.validation_cache_info()["entries"] == 0
-    assert store.rule_counts() == []
+    assert store.queries.rule_counts() == []
 
 
 def test_freeze_for_fork_moves_objects_out_of_the_collector() -> None:

@@ -39,18 +39,18 @@ def _rows(directory: Path) -> list[tuple[Any, ...]]:
 
 def _write_all(store: Store) -> list[int]:
     counts = [
-        store.record_cards(
+        store.ledger.record(
             "svc", "hook-a", "h1", [_card("a"), _card("b", "BIL001")], "p1", "e1", T0
         ),
         # "b" again (a retried call: the same card, the same rule) is skipped
-        store.record_cards(
+        store.ledger.record(
             "svc", "hook-a", "h2", [_card("b", "BIL001"), _card("c")], None, None, T0
         ),
-        store.record_cards("s" * 300, "h" * 300, "i" * 300, [{"uuid": "d"}], "Patient/p1", None),
-        store.record_cards(
+        store.ledger.record("s" * 300, "h" * 300, "i" * 300, [{"uuid": "d"}], "Patient/p1", None),
+        store.ledger.record(
             "svc", "hook-a", "h3", [_card(f"bulk-{n}") for n in range(250)], "p", "e"
         ),
-        store.record_cards("svc", "hook-a", "h4", [], "p", "e"),
+        store.ledger.record("svc", "hook-a", "h4", [], "p", "e"),
     ]
     return counts
 
@@ -67,7 +67,7 @@ def test_sqlite_fast_path_stores_what_sqlalchemy_stored(
     try:
         assert _write_all(fast) == _write_all(slow) == [2, 1, 1, 250, 0]
         assert _rows(fast_dir) == _rows(slow_dir)
-        assert fast.rule_counts() == slow.rule_counts()
+        assert fast.queries.rule_counts() == slow.queries.rule_counts()
     finally:
         fast.close()
         slow.close()
@@ -79,7 +79,7 @@ def test_a_failed_write_leaves_nothing_and_the_next_one_works(
     store = _open(tmp_path)
     real = store_module.sqlite_card_insert
     try:
-        store.record_cards("svc", "hook", "h0", [_card("kept")], None, None, T0)
+        store.ledger.record("svc", "hook", "h0", [_card("kept")], None, None, T0)
 
         def broken(count: int) -> str:
             if count < 100:  # the second chunk of 150 cards
@@ -88,31 +88,31 @@ def test_a_failed_write_leaves_nothing_and_the_next_one_works(
 
         monkeypatch.setattr(store_module, "sqlite_card_insert", broken)
         with pytest.raises(sqlite3.OperationalError):
-            store.record_cards(
+            store.ledger.record(
                 "svc", "hook", "h1", [_card(f"x{n}") for n in range(150)], None, None
             )
         monkeypatch.setattr(store_module, "sqlite_card_insert", real)
         assert [r[0] for r in _rows(tmp_path)] == ["kept"]  # all or nothing
-        assert store.record_cards("svc", "hook", "h2", [_card("after")], None, None, T0) == 1
+        assert store.ledger.record("svc", "hook", "h2", [_card("after")], None, None, T0) == 1
         assert [r[0] for r in _rows(tmp_path)] == ["kept", "after"]
     finally:
         store.close()
 
 
 def _child_write(store: Store) -> None:
-    store.record_cards("svc", "hook", "child", [_card("from-child")], None, None, T0)
+    store.ledger.record("svc", "hook", "child", [_card("from-child")], None, None, T0)
     store.close()
 
 
 def test_a_forked_child_writes_with_its_own_connection(tmp_path: Path) -> None:
     store = _open(tmp_path)
     try:
-        store.record_cards("svc", "hook", "p1", [_card("parent-1")], None, None, T0)
+        store.ledger.record("svc", "hook", "p1", [_card("parent-1")], None, None, T0)
         child = multiprocessing.get_context("fork").Process(target=_child_write, args=(store,))
         child.start()
         child.join(30)
         assert child.exitcode == 0
-        store.record_cards("svc", "hook", "p2", [_card("parent-2")], None, None, T0)
+        store.ledger.record("svc", "hook", "p2", [_card("parent-2")], None, None, T0)
         assert sorted(r[0] for r in _rows(tmp_path)) == ["from-child", "parent-1", "parent-2"]
     finally:
         store.close()

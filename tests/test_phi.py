@@ -68,7 +68,9 @@ def test_no_phi_in_logs_or_ledger(tmp_path: Path, make_app, jwt_kit, caplog) -> 
             )
             assert replay.status_code == 401
             store = app.extensions["injection_cds.store.ledger"]
-            ledger = json.dumps(store.card_rows() + store.feedback_rows(), default=str)
+            ledger = json.dumps(
+                store.queries.card_rows() + store.queries.feedback_rows(), default=str
+            )
     finally:
         logging.getLogger().removeHandler(handler)
 

@@ -87,7 +87,7 @@ def verifier(jwks_server: JsonServer, ledger: Store, session: requests.Session) 
             "jku_allow": [f"{jwks_server.url}/jwks.json"],
         }
     ]
-    return Verifier(issuers, ledger, session, leeway_seconds=5)
+    return Verifier(issuers, ledger.guarded_replay, session, leeway_seconds=5)
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:
@@ -219,7 +219,9 @@ def test_unlisted_jku_refused_when_the_issuer_has_no_keys_of_its_own(
     jwks_server: JsonServer, ledger: Store, session: requests.Session
 ) -> None:
     only_jku = Verifier(
-        [{"iss": ISS, "jku_allow": [f"{jwks_server.url}/jwks.json"]}], ledger, session
+        [{"iss": ISS, "jku_allow": [f"{jwks_server.url}/jwks.json"]}],
+        ledger.guarded_replay,
+        session,
     )
     evil = f"{jwks_server.url}/evil/jwks.json"
     with pytest.raises(Unauthorized) as refused:
@@ -232,14 +234,16 @@ def test_jku_on_the_allow_list(
     jwks_server: JsonServer, ledger: Store, session: requests.Session
 ) -> None:
     allowed = f"{jwks_server.url}/jwks.json"
-    verifier = Verifier([{"iss": ISS, "jku_allow": [allowed]}], ledger, session)
+    verifier = Verifier([{"iss": ISS, "jku_allow": [allowed]}], ledger.guarded_replay, session)
     token = _token(headers={"jku": allowed})
     assert verifier.verify(f"Bearer {token}", AUD, "203.0.113.9") is not None
 
 
 def test_jwks_file(tmp_path: Path, ledger: Store) -> None:
     (tmp_path / "keys.json").write_text(json.dumps(TRUSTED_JWKS))
-    verifier = Verifier([{"iss": ISS, "jwks_file": "keys.json"}], ledger, base_dir=tmp_path)
+    verifier = Verifier(
+        [{"iss": ISS, "jwks_file": "keys.json"}], ledger.guarded_replay, base_dir=tmp_path
+    )
     try:
         assert verifier.verify(f"Bearer {_token('RS384')}", AUD, "203.0.113.9") is not None
     finally:
@@ -248,7 +252,7 @@ def test_jwks_file(tmp_path: Path, ledger: Store) -> None:
 
 def test_unreachable_jwks(ledger: Store, session: requests.Session) -> None:
     issuers = [{"iss": ISS, "jwks_url": "http://127.0.0.1:9/jwks.json"}]
-    verifier = Verifier(issuers, ledger, session, jwks_timeout_seconds=1)
+    verifier = Verifier(issuers, ledger.guarded_replay, session, jwks_timeout_seconds=1)
     assert "could not be obtained" in _refusal(verifier, _token())
 
 
@@ -260,7 +264,7 @@ def test_missing_or_malformed_header(verifier: Verifier, header: str | None) -> 
 
 def test_no_issuers_allows_loopback_only(ledger: Store, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING", logger="injection_cds.web.auth"):
-        verifier = Verifier([], ledger)
+        verifier = Verifier([], ledger.guarded_replay)
     try:
         assert "AUTHENTICATION DISABLED" in caplog.text
         assert verifier.verify(None, AUD, "127.0.0.1") is None

@@ -44,13 +44,13 @@ def _feedback(card_uuid: str, outcome: str = "overridden", code: str = "not-need
 
 
 def test_feedback_round_trip(store: Store) -> None:
-    store.record_cards(
+    store.ledger.record(
         "injection-sign", "order-sign", "hi-1", [card("c-1", "DOC001")], "Patient/1", None, T0
     )
     items = parse_feedback({"feedback": [_feedback("c-1"), _feedback("c-1", "accepted")]})
-    result = store.record_feedback("injection-sign", items, T0)
+    result = store.feedback.record("injection-sign", items, T0)
     assert result.stored == 2 and result.unknown_cards == ()
-    rows = store.feedback_rows("c-1")
+    rows = store.queries.feedback_rows("c-1")
     assert [r["outcome"] for r in rows] == ["overridden", "accepted"]
     first, second = rows
     assert first["override_code"] == "not-needed"
@@ -63,17 +63,17 @@ def test_feedback_round_trip(store: Store) -> None:
 
 
 def test_unknown_card_is_stored_and_flagged(store: Store) -> None:
-    result = store.record_feedback("svc", [_feedback("nobody-issued-this")], T0)
+    result = store.feedback.record("svc", [_feedback("nobody-issued-this")], T0)
     assert result.stored == 1
     assert result.unknown_cards == ("nobody-issued-this",)
     assert result.as_json() == {"stored": 1, "unknownCards": ["nobody-issued-this"]}
-    (row,) = store.feedback_rows()
+    (row,) = store.queries.feedback_rows()
     assert row["known_card"] is False
-    assert store.unknown_feedback_count() == 1
+    assert store.queries.unknown_feedback_count() == 1
 
 
 def test_ledger_keeps_hashes_not_ids(store: Store) -> None:
-    store.record_cards(
+    store.ledger.record(
         "svc",
         "encounter-discharge",
         "hi-2",
@@ -82,31 +82,33 @@ def test_ledger_keeps_hashes_not_ids(store: Store) -> None:
         "Encounter/enc-77",
         T0,
     )
-    (row,) = store.card_rows()
+    (row,) = store.queries.card_rows()
     assert row["rule_code"] == "DOC003" and row["indicator"] == "critical"
     assert row["hook_instance"] == "hi-2" and row["issued_at"] == T0
     assert "4455" not in str(row) and "enc-77" not in str(row)
     # Same patient, however it is written, hashes the same; another key hashes differently.
-    assert row["patient_hash"] == store.keyed_hash("Patient", "MRN-4455")
-    assert row["patient_hash"] == store.keyed_hash("Patient", "https://ehr/fhir/Patient/MRN-4455")
+    assert row["patient_hash"] == store.ledger.keyed_hash("Patient", "MRN-4455")
+    assert row["patient_hash"] == store.ledger.keyed_hash(
+        "Patient", "https://ehr/fhir/Patient/MRN-4455"
+    )
     other = Store(store.url, b"another-key-entirely-0123456789")
-    assert other.keyed_hash("Patient", "MRN-4455") != row["patient_hash"]
+    assert other.ledger.keyed_hash("Patient", "MRN-4455") != row["patient_hash"]
 
 
 def test_duplicate_card_uuid_is_recorded_once(store: Store) -> None:
-    assert store.record_cards("svc", "order-sign", "h", [card("dup", "DOC001")], None, None) == 1
-    assert store.record_cards("svc", "order-sign", "h", [card("dup", "DOC001")], None, None) == 0
-    assert len(store.card_rows()) == 1
+    assert store.ledger.record("svc", "order-sign", "h", [card("dup", "DOC001")], None, None) == 1
+    assert store.ledger.record("svc", "order-sign", "h", [card("dup", "DOC001")], None, None) == 0
+    assert len(store.queries.card_rows()) == 1
 
 
 def test_jti_is_seen_once_until_it_expires(store: Store) -> None:
     later = datetime.now(UTC) + timedelta(minutes=5)
-    assert store.seen_jti("https://ehr", "jti-1", later) is False
-    assert store.seen_jti("https://ehr", "jti-1", later) is True
-    assert store.seen_jti("https://other-ehr", "jti-1", later) is False
+    assert store.replay.seen("https://ehr", "jti-1", later) is False
+    assert store.replay.seen("https://ehr", "jti-1", later) is True
+    assert store.replay.seen("https://other-ehr", "jti-1", later) is False
     past = datetime.now(UTC) - timedelta(seconds=1)
-    assert store.seen_jti("https://ehr", "jti-old", past) is False
-    assert store.seen_jti("https://ehr", "jti-old", later) is False  # the old entry had expired
+    assert store.replay.seen("https://ehr", "jti-old", past) is False
+    assert store.replay.seen("https://ehr", "jti-old", later) is False  # the old entry had expired
 
 
 def test_migrations_match_the_models(store: Store) -> None:
@@ -119,13 +121,13 @@ def test_migrations_match_the_models(store: Store) -> None:
 
 def test_restart_keeps_feedback(sqlite_url: str) -> None:
     first = Store.from_url(sqlite_url, HASH_KEY)
-    first.record_cards("svc", "order-sign", "h", [card("c-9", "DOC002")], "1", None, T0)
-    first.record_feedback("svc", [_feedback("c-9")], T0)
+    first.ledger.record("svc", "order-sign", "h", [card("c-9", "DOC002")], "1", None, T0)
+    first.feedback.record("svc", [_feedback("c-9")], T0)
     first.close()
     second = Store.from_url(sqlite_url, HASH_KEY)  # runs `upgrade head` again: a no-op
     try:
-        assert [r["card_uuid"] for r in second.feedback_rows()] == ["c-9"]
-        assert second.rule_counts()[0].overridden == 1
+        assert [r["card_uuid"] for r in second.queries.feedback_rows()] == ["c-9"]
+        assert second.queries.rule_counts()[0].overridden == 1
     finally:
         second.close()
 
@@ -157,10 +159,10 @@ def _writer(store: Store, worker: int, barrier: multiprocessing.synchronize.Barr
     barrier.wait()
     for post in range(POSTS_PER_WORKER):
         uuid = f"w{worker}-p{post}"
-        store.record_cards("svc", "order-sign", uuid, [card(uuid, "DOC001")], str(post), None)
+        store.ledger.record("svc", "order-sign", uuid, [card(uuid, "DOC001")], str(post), None)
         items = [_feedback(uuid), _feedback(f"unknown-{uuid}", "accepted")]
-        store.record_feedback("svc", items)
-        store.seen_jti("https://ehr", f"jti-{uuid}", datetime.now(UTC) + timedelta(minutes=5))
+        store.feedback.record("svc", items)
+        store.replay.seen("https://ehr", f"jti-{uuid}", datetime.now(UTC) + timedelta(minutes=5))
     store.close()
 
 
@@ -178,11 +180,11 @@ def _run_writers(url: str) -> None:
     try:
         assert [p.exitcode for p in processes] == [0] * WORKERS
         expected = WORKERS * POSTS_PER_WORKER
-        rows = parent.feedback_rows()
+        rows = parent.queries.feedback_rows()
         assert len(rows) == 2 * expected
         assert sum(1 for r in rows if r["known_card"]) == expected
-        assert len(parent.card_rows()) == expected
-        assert parent.rule_counts()[0].overridden == expected
+        assert len(parent.queries.card_rows()) == expected
+        assert parent.queries.rule_counts()[0].overridden == expected
     finally:
         parent.close()
 

@@ -66,7 +66,7 @@ def test_four_gunicorn_workers_lose_no_feedback(tmp_path: Path) -> None:
         server.wait(timeout=30)
     store = Store.from_url(f"sqlite:///{tmp_path / 'instance' / 'injection-cds.sqlite3'}", None)
     try:
-        assert sorted(r["card_uuid"] for r in store.feedback_rows()) == sorted(
+        assert sorted(r["card_uuid"] for r in store.queries.feedback_rows()) == sorted(
             f"card-{n}" for n in range(POSTS)
         )
     finally:

@@ -125,14 +125,14 @@ def build_report(
     """The report of every rule that issued a card since ``since``."""
     reasons: dict[str, list[ReasonStat]] = defaultdict(list)
     own = _own_reason_displays()
-    for row in store.override_reasons(since):
+    for row in store.queries.override_reasons(since):
         # The service's own codes show its own display (clients such as the CDS Hooks
         # sandbox send the code alone); other codings keep what the client sent.
         display = own.get((row.system, row.code), row.display)
         reasons[row.rule_code].append(ReasonStat(row.system, row.code, display, row.count))
     summaries = _summaries()
     rules = []
-    for counts in store.rule_counts(since):
+    for counts in store.queries.rule_counts(since):
         ranked = sorted(
             reasons.get(counts.rule_code, []),
             key=lambda r: (-r.count, r.code is None, r.label, r.code or ""),
@@ -151,7 +151,7 @@ def build_report(
         since=since,
         generated_at=now or datetime.now(UTC),
         rules=tuple(rules),
-        unknown_card_feedback=store.unknown_feedback_count(since),
+        unknown_card_feedback=store.queries.unknown_feedback_count(since),
     )
 
 

@@ -19,8 +19,7 @@ runs ``upgrade head`` when it is opened, serialized across processes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -111,7 +110,12 @@ log = logging.getLogger("injection_cds.store.ledger")
 
 
 class Store:
-    """The ledger's parts on one database. Open with ``Store.from_url``; ``close()`` after."""
+    """The ledger's parts on one database. Open with ``Store.from_url``; ``close()`` after.
+
+    Callers use the parts: ``ledger`` (card writes, keyed hashes), ``feedback`` (feedback
+    writes), ``replay`` (the jti table), ``queries`` (reads), ``guarded_replay`` (the
+    verifier's replay check), each through ``guard`` when a request waits on it.
+    """
 
     def __init__(
         self,
@@ -186,57 +190,6 @@ class Store:
         """Close this process's connections."""
         self.ledger.release()
         self.db.close()
-
-    # -- the parts' calls, by their historical names ------------------------------------------
-
-    def keyed_hash(self, kind: str, value: str) -> str:
-        """HMAC-SHA256 of ``Kind/id`` under the store's secret key, as hex."""
-        return self.ledger.keyed_hash(kind, value)
-
-    def record_cards(
-        self,
-        service_id: str,
-        hook: str,
-        hook_instance: str,
-        cards_out: Sequence[Mapping[str, Any]],
-        patient_id: str | None,
-        encounter_id: str | None,
-        at: datetime | None = None,
-    ) -> int:
-        """See ``CardLedger.record``."""
-        return self.ledger.record(
-            service_id, hook, hook_instance, cards_out, patient_id, encounter_id, at
-        )
-
-    def record_feedback(
-        self, service_id: str, items: Sequence[Mapping[str, Any]], at: datetime | None = None
-    ) -> FeedbackResult:
-        """See ``FeedbackStore.record``."""
-        return self.feedback.record(service_id, items, at)
-
-    def seen_jti(self, iss: str, jti: str, expires_at: datetime) -> bool:
-        """See ``ReplayTable.seen`` (the database only; the verifier uses ``guarded_replay``)."""
-        return self.replay.seen(iss, jti, expires_at)
-
-    def rule_counts(self, since: datetime | None = None) -> list[RuleCounts]:
-        """See ``LedgerQueries.rule_counts``."""
-        return self.queries.rule_counts(since)
-
-    def override_reasons(self, since: datetime | None = None) -> list[ReasonCount]:
-        """See ``LedgerQueries.override_reasons``."""
-        return self.queries.override_reasons(since)
-
-    def unknown_feedback_count(self, since: datetime | None = None) -> int:
-        """See ``LedgerQueries.unknown_feedback_count``."""
-        return self.queries.unknown_feedback_count(since)
-
-    def feedback_rows(self, card_uuid: str | None = None) -> list[dict[str, Any]]:
-        """See ``LedgerQueries.feedback_rows``."""
-        return self.queries.feedback_rows(card_uuid)
-
-    def card_rows(self) -> list[dict[str, Any]]:
-        """See ``LedgerQueries.card_rows``."""
-        return self.queries.card_rows()
 
 
 def store_from_config(config: Mapping[str, Any], *, read_only: bool = False) -> Store:

@@ -36,7 +36,7 @@ def feedback(service_id: str) -> Response:
     wait = max(store.request_wait_seconds, FEEDBACK_WAIT_SECONDS)
     try:
         result = store.guard.run(
-            "feedback", lambda: store.record_feedback(service_id, items), wait=wait
+            "feedback", lambda: store.feedback.record(service_id, items), wait=wait
         )
     except Unavailable as exc:
         log.error("feedback not stored (%d items): %s", len(items), exc.cause)

@@ -27,7 +27,7 @@ def record_cards(result: Any) -> None:
     patient, encounter = context.get("patientId"), context.get("encounterId")
 
     def write() -> int:
-        return store.record_cards(
+        return store.ledger.record(
             result.service.id,
             result.request.hook,
             result.request.hook_instance,

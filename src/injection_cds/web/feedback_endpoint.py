@@ -28,7 +28,7 @@ FEEDBACK_WAIT_SECONDS = 5.0  # feedback is not on the clinician's path: it may w
 def feedback(service_id: str) -> Response:
     """CDS Hooks feedback: store every item; unknown card uuids are stored and flagged."""
     from injection_cds.protocol.pipeline import find_service
-    from injection_cds.web.routes import read_json_body
+    from injection_cds.web.routes import error_response, read_json_body
 
     find_service(service_id)  # 404 for an unknown service
     items = parse_feedback(read_json_body())
@@ -44,11 +44,7 @@ def feedback(service_id: str) -> Response:
             "the feedback store is unavailable; nothing was stored, send the feedback again "
             "later (the same items are stored once)"
         )
-        response = Response(
-            orjson.dumps(error.operation_outcome()),
-            status=error.status,
-            mimetype="application/fhir+json",
-        )
+        response = error_response(error)
         response.headers["Retry-After"] = "30"
         return response
     g.injection_cds_feedback = result

@@ -38,6 +38,7 @@ _JSON = "application/json"
 _GZIP = ("gzip", "x-gzip")
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate stream
 _UTF8_BOM = b"\xef\xbb\xbf"  # RFC 8259 section 8.1: a parser may ignore it
+_FHIR_JSON = "application/fhir+json"
 _CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type, Authorization",
@@ -50,12 +51,14 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype=_JSON)
 
 
-def _error_response(error: ServiceError) -> Response:
-    return Response(
-        orjson.dumps(error.operation_outcome()),
-        status=error.status,
-        mimetype="application/fhir+json",
-    )
+def outcome_response(outcome: dict[str, Any], status: int) -> Response:
+    """A FHIR OperationOutcome response with this status."""
+    return Response(orjson.dumps(outcome), status=status, mimetype=_FHIR_JSON)
+
+
+def error_response(error: ServiceError) -> Response:
+    """A service error's OperationOutcome, with the status it carries."""
+    return outcome_response(error.operation_outcome(), error.status)
 
 
 def base_url() -> str:
@@ -212,17 +215,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> Response:
-        return _error_response(error)
+        return error_response(error)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> Response:
         limit = app.config["INJECTION_CDS"]["max_body_bytes"]
-        return _error_response(PayloadTooLarge(f"the body is over the limit of {limit} bytes"))
+        return error_response(PayloadTooLarge(f"the body is over the limit of {limit} bytes"))
 
     @app.errorhandler(SecurityError)
     def untrusted_host(error: SecurityError) -> Response:
         # The Host header is not echoed: it is the client's value.
-        return _error_response(
+        return error_response(
             BadRequest("the Host header is not one of this service's trusted hosts", where="Host")
         )
 
@@ -230,30 +233,22 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response:
         status = error.code or 500
         if status == 404:
-            return _error_response(NotFound("no such resource on this service"))
+            return error_response(NotFound("no such resource on this service"))
         if status == 405:
-            response = _error_response(MethodNotAllowed("this method is not allowed here"))
+            response = error_response(MethodNotAllowed("this method is not allowed here"))
             allowed = getattr(error, "valid_methods", None)
             if allowed:  # RFC 9110 §15.5.6: a 405 names the allowed methods
                 response.headers["Allow"] = ", ".join(allowed)
             return response
         issue = Issue(error.description or error.name, None, "processing")
-        return Response(
-            orjson.dumps(operation_outcome([issue])),
-            status=status,
-            mimetype="application/fhir+json",
-        )
+        return outcome_response(operation_outcome([issue]), status)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         # Log the type only: the exception text could carry request content (PHI).
         log.error("unexpected error %s", type(error).__name__)
         issue = Issue("internal error; the request was not processed", None, "exception")
-        return Response(
-            orjson.dumps(operation_outcome([issue])),
-            status=500,
-            mimetype="application/fhir+json",
-        )
+        return outcome_response(operation_outcome([issue]), 500)
 
     @app.before_request
     def preflight() -> Response | None:

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
 import requests
 from flask import Flask, Response, current_app, g, request
 
@@ -64,12 +63,10 @@ def _is_admin(header: str | None) -> bool:
 
 
 def _refuse(refusal: Unauthorized) -> Response:
+    from injection_cds.web.routes import error_response
+
     g.injection_cds_refusal = refusal.reason
-    response = Response(
-        orjson.dumps(refusal.operation_outcome()),
-        status=refusal.status,
-        mimetype="application/fhir+json",
-    )
+    response = error_response(refusal)
     response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return response
 

@@ -36,12 +36,9 @@ from injection_cds.protocol.audience import (
 )
 from injection_cds.protocol.card_extras import CardExtras, CardExtrasBuilder
 from injection_cds.protocol.chargeitems import (
-    antineoplastic_extras,
     billing_summary_extras,
-    iv_extras,
     plan_lines_extras,
     uncodable_chemo_extras,
-    vaccine_extras,
 )
 from injection_cds.protocol.fixes import Fix, certain_fixes, suggestions_for
 from injection_cds.rules import load_rules, rules_in_order
@@ -85,9 +82,9 @@ OVERRIDE_REASONS: tuple[dict[str, str], ...] = (
 # The rules whose cards carry more than their findings, and who builds it.
 _EXTRAS: dict[str, CardExtrasBuilder] = {
     "BIL001": billing_summary_extras,
-    "BIL002": iv_extras,
-    "BIL003": vaccine_extras,
-    "BIL010": antineoplastic_extras,
+    "BIL002": plan_lines_extras(lambda plan: plan.iv_lines),  # IV, infusion, SC infusion
+    "BIL003": plan_lines_extras(lambda plan: plan.vaccine_lines),  # administration, product
+    "BIL010": plan_lines_extras(lambda plan: plan.antineoplastic_lines),  # 96401/96402, drug
     "BIL013": plan_lines_extras(lambda plan: plan.allergen_lines),
     "BIL022": uncodable_chemo_extras,
     "BIL029": plan_lines_extras(lambda plan: plan.skin_test_lines),

@@ -174,27 +174,6 @@ def billing_summary_extras(
     return lines_extras(list(plan.injection_lines), visit, plan.injection_estimate)
 
 
-def iv_extras(
-    findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
-) -> CardExtras:
-    """BIL002's lines (IV, infusion, chemotherapy IV, SC infusion) and ChargeItems."""
-    return lines_extras(list(plan.iv_lines), visit)
-
-
-def vaccine_extras(
-    findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
-) -> CardExtras:
-    """BIL003's lines (administration and product codes) and ChargeItems."""
-    return lines_extras(list(plan.vaccine_lines), visit)
-
-
-def antineoplastic_extras(
-    findings: list[Finding], visit: VisitFacts, ctx: RuleContext, plan: BillingPlan
-) -> CardExtras:
-    """BIL010's lines (96401/96402 and the drug lines) and ChargeItems."""
-    return lines_extras(list(plan.antineoplastic_lines), visit)
-
-
 def plan_lines_extras(
     lines_of: Callable[[BillingPlan], tuple[ChargeLine, ...]],
 ) -> CardExtrasBuilder:

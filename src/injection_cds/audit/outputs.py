@@ -20,18 +20,11 @@ from injection_cds.audit.worker import GroupResult
 from injection_cds.rules import load_rules
 from injection_cds.spreadsheet import safe_row
 
-WORKLIST_COLUMNS = (
-    "encounter",
-    "administration",
-    "drug",
-    "time",
-    "department",
-    "rule",
-    "severity",
-    "element",
-    "problem",
-    "how_to_fix",
-)
+# What a worklist row and a findings record both say about a finding, in this order.
+_FINDING_FIELDS = ("drug", "time", "department", "rule", "severity", "element")
+WORKLIST_COLUMNS = ("encounter", "administration", *_FINDING_FIELDS, "problem", "how_to_fix")
+# The keys of a findings.json record (``finding_rows``), and the columns of findings.parquet.
+FINDINGS_RECORD = ("encounter", "resource", *_FINDING_FIELDS, "message", "data")
 _MARKDOWN = re.compile(r"\*\*|__|`")
 
 

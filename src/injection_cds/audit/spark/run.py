@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from injection_cds.audit.aggregate import MAX_SKIPPED_KEPT, Totals
-from injection_cds.audit.outputs import WORKLIST_COLUMNS, Outputs, findings_head
+from injection_cds.audit.outputs import FINDINGS_RECORD, WORKLIST_COLUMNS, Outputs, findings_head
 from injection_cds.audit.reader import Skipped
 from injection_cds.audit.report import write_report
 from injection_cds.audit.run import MAX_SKIPPED_PRINTED, AuditResult
@@ -36,19 +36,6 @@ from injection_cds.core.context import RuleContext
 # Encounter groups per partition streamed to the driver: a few MB of results each, so the
 # driver's heap holds two of them whatever the size of the export.
 GROUPS_PER_STREAMED_PARTITION = 5_000
-
-FINDINGS_RECORD = (
-    "encounter_reference",
-    "resource",
-    "drug",
-    "time",
-    "department",
-    "rule",
-    "severity",
-    "element",
-    "message",
-    "data",
-)
 
 
 def session(master: str | None = None, **conf: str) -> SparkSession:
@@ -186,14 +173,12 @@ def _write_parquet(findings: DataFrame, out: str) -> None:
     worklist.write.mode("overwrite").partitionBy("date_of_service").parquet(
         f"{base}/worklist.parquet"
     )
-    blank_is_null = {name: F.nullif(F.col(name), F.lit("")) for name in ("drug", "time")}
+    columns = {
+        "encounter": F.col("encounter_reference"),
+        **{name: F.nullif(F.col(name), F.lit("")) for name in ("drug", "time")},  # blank: null
+    }
     records = findings.select(
-        *(
-            blank_is_null.get(name, F.col(name)).alias(
-                "encounter" if name == "encounter_reference" else name
-            )
-            for name in FINDINGS_RECORD
-        ),
+        *(columns.get(name, F.col(name)).alias(name) for name in FINDINGS_RECORD),
         "date_of_service",
     )
     records.write.mode("overwrite").partitionBy("date_of_service").parquet(

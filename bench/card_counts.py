@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import uuid
 from collections import Counter, defaultdict
@@ -39,6 +38,9 @@ from injection_cds.protocol.pipeline import CallResult, call_service
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+from machine import git_commit  # noqa: E402
+
 EXTERNAL = ROOT.parent / "shared" / "data" / "external"
 DATASETS = ("hl7-fhir-r4-examples", "synthea-senzing-demo", "mimic-iv-demo-fhir")
 CHARTING_HOOK = "org.injectioncds.medicationadministration-sign"
@@ -241,20 +243,6 @@ def run() -> list[Tally]:
     return tallies
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip()
-
-
 def markdown(tallies: list[Tally]) -> str:
     """The figures as a markdown section."""
     external = [t for t in tallies if t.name in DATASETS]
@@ -266,7 +254,7 @@ def markdown(tallies: list[Tally]) -> str:
         "## Cards per charting call",
         "",
         "Produced by `.venv/bin/python bench/card_counts.py --write`; do not edit by hand.",
-        f"Date {datetime.now(UTC).isoformat(timespec='seconds')}, commit {_commit()}.",
+        f"Date {datetime.now(UTC).isoformat(timespec='seconds')}, commit {git_commit()}.",
         "One `injection-charting` call per MedicationAdministration of `../shared/data/external`",
         "(its Medication and order in the context Bundle, the Encounter and its Conditions",
         "prefetched) and per charting fixture; default configuration (commercial payer).",

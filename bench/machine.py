@@ -76,15 +76,21 @@ def busy_ticks() -> int:
     return sum(fields[:8]) - idle
 
 
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """/proc/<pid>/stat after the command name (state, ppid, …), or None if it vanished."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def process_ticks(pids: list[int]) -> int:
     """utime + stime of these processes, in ticks (vanished ones count 0)."""
     total = 0
     for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
+        fields = _stat_fields(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
     return total
 
 
@@ -128,11 +134,8 @@ def tree_cpu_seconds(root: int | None = None) -> float:
     parents: dict[int, int] = {}
     ticks: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        fields = _stat_fields(entry.name) if entry.name.isdigit() else None
+        if fields is None:
             continue
         pid = int(entry.name)
         parents[pid] = int(fields[1])
